@@ -1,0 +1,327 @@
+//! The sans-IO core of one shard: bytes and `now` in, datagrams to send and
+//! timers out (DESIGN.md "Layers"). The runtime owns sockets and clocks;
+//! everything here runs in a test without either.
+
+pub mod owner;
+pub mod stats;
+
+use crate::config::Config;
+use crate::ids::{ListenerId, ShardId};
+use crate::proxy::myself::Myself;
+use crate::proxy::sanity::unsupported_proxy_require;
+use crate::proxy::stateless::{
+    self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED,
+};
+use crate::sip::response::{ResponseSpec, build_response};
+use crate::sip::{HeaderName, Message, Method, ParseError};
+use crate::timer::TimerWheel;
+use owner::Sharder;
+use stats::{SharedStats, Stats};
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often a shard publishes its counters.
+const HOUSEKEEPING: Duration = Duration::from_secs(1);
+/// Timer resolution of the shard's wheel.
+pub const TIMER_TICK: Duration = Duration::from_millis(10);
+/// Send buffers kept for reuse; beyond this they are freed.
+const POOL_MAX: usize = 1024;
+
+/// Settings every shard shares, derived once from the configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub myself: Myself,
+    pub max_msg_size: usize,
+    /// The `Server:` line for local replies, if enabled.
+    pub server_header: Option<Vec<u8>>,
+}
+
+impl EngineConfig {
+    pub fn from_config(cfg: &Config) -> EngineConfig {
+        EngineConfig {
+            myself: Myself::from_config(cfg),
+            max_msg_size: cfg.core.max_msg_size,
+            server_header: cfg
+                .core
+                .server_signature
+                .then(|| cfg.core.server_header.clone().into_bytes()),
+        }
+    }
+}
+
+/// One received datagram.
+#[derive(Debug, Clone, Copy)]
+pub struct Datagram<'a> {
+    pub local: ListenerId,
+    pub src: SocketAddr,
+    pub bytes: &'a [u8],
+}
+
+/// A datagram to send from listener `local` to `dst`. The runtime gives
+/// `payload` back through `Engine::recycle` once sent.
+#[derive(Debug)]
+pub struct Transmit {
+    pub local: ListenerId,
+    pub dst: SocketAddr,
+    pub payload: Vec<u8>,
+}
+
+/// What the runtime must do with a datagram after `handle_datagram`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Done,
+    /// Another shard owns it: pass the raw bytes, source and listener there.
+    HandOff(ShardId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimerEvent {
+    Housekeeping,
+}
+
+pub struct Engine {
+    shard: ShardId,
+    cfg: Arc<EngineConfig>,
+    sharder: Sharder,
+    tag_hasher: ahash::RandomState,
+    timers: TimerWheel<TimerEvent>,
+    fired: Vec<TimerEvent>,
+    out: VecDeque<Transmit>,
+    pool: Vec<Vec<u8>>,
+    scratch: Vec<u8>,
+    stats: Stats,
+    shared: Arc<SharedStats>,
+}
+
+impl Engine {
+    pub fn new(
+        now: Instant,
+        shard: ShardId,
+        cfg: Arc<EngineConfig>,
+        sharder: Sharder,
+        shared: Arc<SharedStats>,
+    ) -> Engine {
+        let mut timers = TimerWheel::new(now, TIMER_TICK, 1024);
+        timers.insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
+        Engine {
+            shard,
+            cfg,
+            sharder,
+            // Fixed seeds: every shard derives the same To tag for a
+            // retransmission, wherever it lands.
+            tag_hasher: ahash::RandomState::with_seeds(
+                0x5349_5045,
+                0x4447_4521,
+                0x7461_6773,
+                0x0073_6970,
+            ),
+            timers,
+            fired: Vec::new(),
+            out: VecDeque::new(),
+            pool: Vec::new(),
+            scratch: Vec::new(),
+            stats: Stats::default(),
+            shared,
+        }
+    }
+
+    pub fn shard(&self) -> ShardId {
+        self.shard
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// A datagram from one of this shard's sockets.
+    pub fn handle_datagram(&mut self, now: Instant, d: Datagram<'_>) -> Disposition {
+        self.stats.rcv_datagrams += 1;
+        self.handle(now, d, true)
+    }
+
+    /// A datagram another shard passed here because this shard owns it.
+    pub fn handle_handoff(&mut self, now: Instant, d: Datagram<'_>) {
+        self.stats.rcv_handoffs += 1;
+        self.handle(now, d, false);
+    }
+
+    fn handle(&mut self, _now: Instant, d: Datagram<'_>, may_hand_off: bool) -> Disposition {
+        if d.bytes.len() > self.cfg.max_msg_size {
+            self.stats.too_large += 1;
+            self.reject_unparsed(d, 513, &"Message Too Large");
+            return Disposition::Done;
+        }
+        let msg = match Message::parse(d.bytes) {
+            Ok(m) => m,
+            Err(ParseError::Empty) => {
+                self.stats.keepalives += 1;
+                return Disposition::Done;
+            }
+            Err(e) => {
+                self.stats.err_requests += 1;
+                self.reject_unparsed(d, 400, &e);
+                return Disposition::Done;
+            }
+        };
+        if may_hand_off {
+            if let Some(owner) = self.sharder.owner(&msg).filter(|&o| o != self.shard) {
+                self.stats.sent_handoffs += 1;
+                return Disposition::HandOff(owner);
+            }
+        }
+        if msg.is_request() {
+            self.stats.rcv_requests += 1;
+        } else {
+            self.stats.rcv_replies += 1;
+        }
+        match stateless::decide(&msg, &self.cfg.myself) {
+            Decision::Reply(r) => self.reply(&msg, d, r),
+            Decision::Drop(DropReason::Response) => self.stats.drop_replies += 1,
+            Decision::Drop(DropReason::Ack) => self.stats.drop_acks += 1,
+        }
+        Disposition::Done
+    }
+
+    /// Answers a request that did not parse, from a lenient view of it;
+    /// responses, ACKs and noise get nothing.
+    fn reject_unparsed(&mut self, d: Datagram<'_>, code: u16, reason: &dyn std::fmt::Display) {
+        let Some(msg) = Message::parse_lenient(d.bytes) else {
+            return;
+        };
+        if msg.method() == Some(Method::Ack) || msg.header(HeaderName::Via).is_none() {
+            return;
+        }
+        let tag = self.to_tag(&msg);
+        let mut buf = self.take_buf();
+        let spec = ResponseSpec {
+            code,
+            reason,
+            source: d.src,
+            to_tag: &tag,
+            extra: &[],
+            server: self.cfg.server_header.as_deref(),
+        };
+        build_response(&msg, &spec, &mut buf);
+        self.stats.count_reply(code);
+        self.out.push_back(Transmit {
+            local: d.local,
+            dst: d.src,
+            payload: buf,
+        });
+    }
+
+    fn reply(&mut self, msg: &Message<'_>, d: Datagram<'_>, r: Reply) {
+        let tag = self.to_tag(msg);
+        let mut buf = self.take_buf();
+        self.scratch.clear();
+        if r.extra == Extra::Unsupported {
+            // RFC 3261 §20.40: list the option tags refused.
+            self.scratch.extend_from_slice(b"Unsupported: ");
+            for (i, t) in unsupported_proxy_require(msg).enumerate() {
+                if i > 0 {
+                    self.scratch.extend_from_slice(b", ");
+                }
+                self.scratch.extend_from_slice(t);
+            }
+        }
+        let unsupported: [&[u8]; 1] = [&self.scratch];
+        let extra: &[&[u8]] = match r.extra {
+            Extra::None => &[],
+            Extra::Capabilities => &[ALLOW, ACCEPT, SUPPORTED],
+            Extra::Unsupported => &unsupported,
+        };
+        let reason: &dyn std::fmt::Display = match &r.reason {
+            Reason::Text(t) => t,
+            Reason::Rejected(rej) => rej,
+        };
+        let spec = ResponseSpec {
+            code: r.code,
+            reason,
+            source: d.src,
+            to_tag: &tag,
+            extra,
+            server: self.cfg.server_header.as_deref(),
+        };
+        build_response(msg, &spec, &mut buf);
+        self.stats.count_reply(r.code);
+        // RFC 3581 §4 (force_rport): always answer the source address.
+        self.out.push_back(Transmit {
+            local: d.local,
+            dst: d.src,
+            payload: buf,
+        });
+    }
+
+    /// A To tag that is the same for every retransmission of a request
+    /// (Call-ID, From tag and top Via branch), as Kamailio's sl does.
+    fn to_tag(&self, msg: &Message<'_>) -> [u8; 16] {
+        let mut h = self.tag_hasher.build_hasher();
+        h.write(msg.call_id().unwrap_or_default());
+        if let Ok(from) = msg.from() {
+            h.write(from.tag().unwrap_or_default());
+        }
+        if let Ok(via) = msg.via_top() {
+            h.write(via.branch().unwrap_or_default());
+        }
+        if let Ok(cseq) = msg.cseq() {
+            h.write_u32(cseq.seq);
+        }
+        hex16(h.finish())
+    }
+
+    /// Runs the timers that are due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.fired.clear();
+        self.timers.expire(now, &mut self.fired);
+        for i in 0..self.fired.len() {
+            match self.fired[i] {
+                TimerEvent::Housekeeping => {
+                    self.shared.publish(&self.stats);
+                    self.timers
+                        .insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
+                }
+            }
+        }
+    }
+
+    /// When `handle_timeout` next has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.pop_front()
+    }
+
+    /// Returns a sent payload's buffer for reuse.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.pool.len() < POOL_MAX {
+            buf.clear();
+            self.pool.push(buf);
+        }
+    }
+
+    /// Flushes state before exit; publishes the final counters.
+    pub fn shutdown(&mut self) {
+        self.shared.publish(&self.stats);
+    }
+
+    fn take_buf(&mut self) -> Vec<u8> {
+        self.pool.pop().unwrap_or_else(|| Vec::with_capacity(1024))
+    }
+}
+
+fn hex16(v: u64) -> [u8; 16] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = HEX[((v >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! sipedge: a SIP edge proxy, registrar and media relay for phones behind
+//! NAT, sharded thread-per-core. See DESIGN.md for the architecture.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod config;
+pub mod engine;
+pub mod fuzzing;
+pub mod ids;
+pub mod logging;
+pub mod proxy;
+pub mod runtime;
+pub mod sip;
+pub mod timer;

@@ -1,0 +1,101 @@
+//! The `sipedge` command: CLI → configuration → runtime.
+
+use clap::Parser;
+use sipedge::config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// SIP edge proxy, registrar and media relay for phones behind NAT.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (see tuning/sipedge.toml); defaults apply without one.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Listen address, replacing [core] listen: udp:IP:PORT [advertise HOST:PORT]. Repeatable.
+    #[arg(long, short = 'l', value_name = "udp:IP:PORT")]
+    listen: Vec<String>,
+    /// Override any key: SECTION.KEY=VALUE (TOML value or plain string). Repeatable.
+    #[arg(long = "set", short = 's', value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
+    /// Number of shards (threads), as [core] children; 0 = one per core.
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+    /// Cores to pin shards to, as [core] cores, e.g. 2,3,4,5 or 2-5.
+    #[arg(long, value_name = "LIST")]
+    cores: Option<String>,
+    /// Check the configuration, print it, and exit.
+    #[arg(long)]
+    check: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut sets = cli.set.clone();
+    if let Some(n) = cli.shards {
+        sets.push(format!("core.children={n}"));
+    }
+    if let Some(list) = &cli.cores {
+        match parse_core_list(list) {
+            Ok(cores) => sets.push(format!("core.cores={cores:?}")),
+            Err(e) => {
+                eprintln!("sipedge: --cores {list}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let cfg = match Config::load(cli.config.as_deref(), &cli.listen, &sets) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sipedge: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    sipedge::logging::init(cfg.core.log_level());
+    if cli.check {
+        println!("{cfg:#?}");
+        return ExitCode::SUCCESS;
+    }
+    match sipedge::runtime::run(&cfg) {
+        Ok(stats) => {
+            let fields: Vec<String> = stats
+                .fields()
+                .into_iter()
+                .filter(|(_, v)| *v > 0)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            log::info!("stopped: {}", fields.join(" "));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sipedge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `2,3,8-11` → [2, 3, 8, 9, 10, 11].
+fn parse_core_list(s: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let num = |t: &str| {
+            t.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("'{t}' is not a core number"))
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(format!("range {part} runs backwards"));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    if out.is_empty() {
+        return Err("empty core list".into());
+    }
+    Ok(out)
+}

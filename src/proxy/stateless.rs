@@ -1,0 +1,121 @@
+//! The stateless stage of Kamailio's default script (REQINIT and the
+//! replies that need no state): what to do with one received message,
+//! before transactions and the registrar exist.
+
+use super::myself::Myself;
+use super::sanity::{self, Rejection};
+use crate::sip::{Message, Method, Uri};
+
+/// What the proxy does with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Answer statelessly.
+    Reply(Reply),
+    /// Say nothing.
+    Drop(DropReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    pub reason: Reason,
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Text(&'static str),
+    Rejected(Rejection),
+}
+
+/// Headers a reply carries beyond the RFC 3261 §8.2.6 copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extra {
+    None,
+    /// Allow, Accept, Supported (RFC 3261 §11.2).
+    Capabilities,
+    /// `Unsupported:` with the Proxy-Require tags refused (§20.40).
+    Unsupported,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Malformed or unexpected response: never answered (RFC 3261 §16.7).
+    Response,
+    /// ACK without a transaction: absorbed (RFC 3261 §17.2.3, §16.10).
+    Ack,
+}
+
+/// Methods the proxy accepts, for `Allow:` (it forwards any method, RFC
+/// 3261 §16.6; these are the ones it handles itself).
+pub const ALLOW: &[u8] =
+    b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, UPDATE, INFO, \
+SUBSCRIBE, NOTIFY, REFER, MESSAGE";
+pub const ACCEPT: &[u8] = b"Accept: application/sdp";
+/// No option tags yet; the header is sent empty as RFC 3261 §20.37 allows.
+pub const SUPPORTED: &[u8] = b"Supported: ";
+
+pub fn decide(msg: &Message<'_>, myself: &Myself) -> Decision {
+    let Some(rl) = msg.request_line() else {
+        // No client transactions exist yet: every response is a stray.
+        return Decision::Drop(DropReason::Response);
+    };
+    let is_keepalive = |ruri: &Uri<'_>| is_options_to_myself(rl.method, ruri, myself);
+    if let Err(r) = sanity::check_request(msg, is_keepalive) {
+        if rl.method == Method::Ack {
+            // RFC 3261 §17: an ACK is never answered, not even a bad one.
+            return Decision::Drop(DropReason::Ack);
+        }
+        let extra = if r == Rejection::BadExtension {
+            Extra::Unsupported
+        } else {
+            Extra::None
+        };
+        return reply(r.code(), Reason::Rejected(r), extra);
+    }
+    // check_request parsed the Request-URI already.
+    let Ok(ruri) = Uri::parse(rl.uri) else {
+        return reply(400, Reason::Text("Bad Request-URI"), Extra::None);
+    };
+    route(msg, rl.method, &ruri, myself)
+}
+
+/// The default script's routing, restricted to what needs no state.
+fn route(msg: &Message<'_>, method: Method<'_>, ruri: &Uri<'_>, myself: &Myself) -> Decision {
+    if is_options_to_myself(method, ruri, myself) {
+        return reply(200, Reason::Text("Keepalive"), Extra::Capabilities);
+    }
+    let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+    match method {
+        Method::Ack => Decision::Drop(DropReason::Ack),
+        // RFC 3261 §16.10: a CANCEL matching no transaction.
+        Method::Cancel => reply(
+            481,
+            Reason::Text("Call/Transaction Does Not Exist"),
+            Extra::None,
+        ),
+        // Kamailio WITHINDLG: in-dialog request that is not routed to us.
+        _ if in_dialog => reply(404, Reason::Text("Not here"), Extra::None),
+        _ if !myself_domain(ruri, myself) => reply(403, Reason::Text("Not relaying"), Extra::None),
+        Method::Register => reply(501, Reason::Text("Registrar Not Enabled"), Extra::None),
+        // Kamailio LOCATION: no binding for this user.
+        _ => reply(404, Reason::Text("Not Found"), Extra::None),
+    }
+}
+
+fn myself_domain(ruri: &Uri<'_>, myself: &Myself) -> bool {
+    ruri.is_sip() && myself.is_myself(ruri)
+}
+
+/// Kamailio REQINIT: `is_method("OPTIONS") && uri==myself && $rU==$null`.
+fn is_options_to_myself(method: Method<'_>, ruri: &Uri<'_>, myself: &Myself) -> bool {
+    method == Method::Options && ruri.user.is_none() && myself_domain(ruri, myself)
+}
+
+fn reply(code: u16, reason: Reason, extra: Extra) -> Decision {
+    Decision::Reply(Reply {
+        code,
+        reason,
+        extra,
+    })
+}

@@ -1,0 +1,133 @@
+//! One shard: a glommio executor pinned to its core, its sockets, its
+//! engine, its ends of the hand-off mesh and its timer loop.
+
+use super::handoff::{HandOff, Mesh, MeshEnds};
+use crate::engine::{Datagram, Disposition, Engine, TIMER_TICK};
+use crate::ids::ListenerId;
+use glommio::net::UdpSocket;
+use glommio::{Task, spawn_local};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Largest UDP payload; the engine itself enforces `core.max_msg_size`.
+const RECV_BUF: usize = 65536;
+/// Concurrent receives per socket: more than one lets io_uring keep a
+/// receive armed while the previous datagram is processed and answered.
+const RECEIVERS_PER_SOCKET: usize = 2;
+/// Longest the timer loop sleeps, which bounds how late a shard notices a
+/// stop request or a timer armed by a datagram.
+const MAX_SLEEP: Duration = Duration::from_millis(50);
+
+pub struct ShardParts {
+    pub engine: Engine,
+    pub sockets: Vec<socket2::Socket>,
+    pub mesh: MeshEnds,
+    pub stop: Arc<AtomicBool>,
+}
+
+type Shared = Rc<RefCell<Engine>>;
+
+/// The shard's main future: runs until the stop flag is set.
+pub async fn run(parts: ShardParts) {
+    let engine: Shared = Rc::new(RefCell::new(parts.engine));
+    let sockets: Rc<Vec<UdpSocket>> =
+        Rc::new(parts.sockets.into_iter().map(UdpSocket::from).collect());
+    let mesh = Rc::new(parts.mesh.connect().await);
+    let mut tasks: Vec<Task<()>> = Vec::new();
+    for idx in 0..sockets.len() {
+        for _ in 0..RECEIVERS_PER_SOCKET {
+            tasks.push(spawn_local(receive_loop(
+                Rc::clone(&engine),
+                Rc::clone(&sockets),
+                Rc::clone(&mesh),
+                idx,
+            )));
+        }
+    }
+    for k in 0..mesh.from.len() {
+        tasks.push(spawn_local(handoff_loop(
+            Rc::clone(&engine),
+            Rc::clone(&sockets),
+            Rc::clone(&mesh),
+            k,
+        )));
+    }
+    timer_loop(&engine, &sockets, &parts.stop).await;
+    for t in tasks {
+        t.cancel().await;
+    }
+    engine.borrow_mut().shutdown();
+}
+
+async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, idx: usize) {
+    let mut buf = vec![0u8; RECV_BUF];
+    let local = ListenerId(idx as u16);
+    loop {
+        let (n, src) = match sockets[idx].recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                log::warn!("receive on listener {idx} failed: {e}");
+                continue;
+            }
+        };
+        let bytes = &buf[..n];
+        let disposition = engine
+            .borrow_mut()
+            .handle_datagram(Instant::now(), Datagram { local, src, bytes });
+        if let Disposition::HandOff(owner) = disposition {
+            if !mesh.send(
+                owner,
+                HandOff {
+                    local,
+                    src,
+                    bytes: bytes.to_vec(),
+                },
+            ) {
+                log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
+            }
+        }
+        flush(&engine, &sockets).await;
+    }
+}
+
+async fn handoff_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, k: usize) {
+    while let Some(h) = mesh.from[k].recv().await {
+        let d = Datagram {
+            local: h.local,
+            src: h.src,
+            bytes: &h.bytes,
+        };
+        engine.borrow_mut().handle_handoff(Instant::now(), d);
+        flush(&engine, &sockets).await;
+    }
+}
+
+async fn timer_loop(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        let next = engine.borrow().poll_timeout().unwrap_or(now + MAX_SLEEP);
+        let wait = next
+            .saturating_duration_since(now)
+            .clamp(TIMER_TICK, MAX_SLEEP);
+        glommio::timer::sleep(wait).await;
+        engine.borrow_mut().handle_timeout(Instant::now());
+        flush(engine, sockets).await;
+    }
+}
+
+/// Sends everything the engine queued, from the listener it names.
+async fn flush(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>) {
+    loop {
+        let Some(t) = engine.borrow_mut().poll_transmit() else {
+            return;
+        };
+        let sock = &sockets[usize::from(t.local.0)];
+        if let Err(e) = sock.send_to(&t.payload, t.dst).await {
+            log::debug!("send to {} failed: {e}", t.dst);
+        }
+        engine.borrow_mut().recycle(t.payload);
+    }
+}

@@ -1,0 +1,109 @@
+//! Splitting header values on commas (RFC 3261 §7.3.1) without being fooled
+//! by commas inside quoted strings, `<...>` URIs or comments.
+
+/// Iterates the comma-separated elements of one header value. Elements are
+/// trimmed of linear white space (which may include folded line breaks) and
+/// empty elements are skipped.
+pub struct CommaList<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> CommaList<'a> {
+    pub fn new(value: &'a [u8]) -> Self {
+        CommaList { rest: value }
+    }
+}
+
+impl<'a> Iterator for CommaList<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let end = element_end(self.rest);
+            let item = trim_lws(&self.rest[..end]);
+            self.rest = if end < self.rest.len() {
+                &self.rest[end + 1..]
+            } else {
+                &[]
+            };
+            if !item.is_empty() {
+                return Some(item);
+            }
+        }
+    }
+}
+
+/// Index of the first top-level comma, or the length when there is none.
+/// An unterminated quote or `<` runs to the end (the element is then
+/// rejected by its own parser).
+fn element_end(s: &[u8]) -> usize {
+    let mut in_quotes = false;
+    let mut in_angle = false;
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'\\' if in_quotes => i += 1, // quoted-pair, RFC 3261 §25.1
+            b'"' => in_quotes = !in_quotes,
+            b'<' if !in_quotes => in_angle = true,
+            b'>' if !in_quotes => in_angle = false,
+            b',' if !in_quotes && !in_angle => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    s.len()
+}
+
+/// Linear white space: SP, HTAB and the CR LF of a folded line (RFC 3261 §25.1).
+pub fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+pub fn trim_lws(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| !is_lws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| !is_lws(b)).map_or(start, |p| p + 1);
+    &s[start..end]
+}
+
+/// RFC 3261 §25.1 token characters.
+pub fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+}
+
+pub fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_token_char(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(v: &[u8]) -> Vec<&[u8]> {
+        CommaList::new(v).collect()
+    }
+
+    #[test]
+    fn splits_around_quotes_and_brackets() {
+        assert_eq!(
+            split(b"\"Doe, John\" <sip:a@b;x=1,2>;q=1, <sip:c@d> , sip:e@f"),
+            vec![
+                &b"\"Doe, John\" <sip:a@b;x=1,2>;q=1"[..],
+                b"<sip:c@d>",
+                b"sip:e@f"
+            ]
+        );
+        assert_eq!(split(b" , ,a,, b "), vec![&b"a"[..], b"b"]);
+        assert_eq!(split(b"\"a\\\",b\", c"), vec![&b"\"a\\\",b\""[..], b"c"]);
+        assert_eq!(split(b"x,\r\n y"), vec![&b"x"[..], b"y"]);
+        assert!(split(b"").is_empty());
+    }
+
+    #[test]
+    fn trims() {
+        assert_eq!(trim_lws(b" \t a b \r\n "), b"a b");
+        assert_eq!(trim_lws(b"   "), b"");
+    }
+}

@@ -1,0 +1,139 @@
+//! The real binary on loopback: stateless answers, shards, hand-off,
+//! shutdown, start-up errors, and real peers (sipsak, SIPp).
+
+mod common;
+
+use common::{Client, Server, code, free_port, options, tool_missing};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn answers_options_from_many_sources_across_shards() {
+    let server = Server::start(2, &[]);
+    // Many client sockets: the kernel spreads them over both shards, and
+    // each Call-ID is owned by one of them, so hand-offs happen both ways.
+    for i in 0..64 {
+        let c = Client::new();
+        c.send(
+            &options(server.addr, &format!("spread-{i}"), 1),
+            server.addr,
+        );
+        let r = c
+            .recv(Duration::from_secs(3))
+            .unwrap_or_else(|| panic!("no reply to spread-{i}"));
+        assert_eq!(code(&r), 200);
+        let text = String::from_utf8_lossy(&r);
+        // RFC 3581: the reply names the real source.
+        assert!(
+            text.contains(&format!(";rport={}", c.local().port())),
+            "{text}"
+        );
+        assert!(text.contains(";received=127.0.0.1"), "{text}");
+    }
+}
+
+#[test]
+fn sigterm_stops_within_two_seconds() {
+    let server = Server::start(2, &[]);
+    let (took, status) = server.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn bad_configuration_stops_startup_naming_the_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sipedge"))
+        .args(["--set", "core.max_msg_size=100", "--check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("core.max_msg_size") && err.contains("100"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_sipedge"))
+        .args(["--listen", "tcp:127.0.0.1:5060", "--check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("core.listen"));
+}
+
+#[test]
+fn busy_port_fails_startup() {
+    let holder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = holder.local_addr().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sipedge"))
+        .args(["--listen", &format!("udp:{addr}"), "--shards", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&addr.to_string()));
+}
+
+#[test]
+fn sipsak_gets_200() {
+    if tool_missing("sipsak") {
+        return;
+    }
+    let server = Server::start(2, &[]);
+    let out = Command::new("sipsak")
+        .args([
+            "-s",
+            &format!("sip:{}", server.addr),
+            "-l",
+            &free_port().to_string(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "sipsak: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sipp_options_scenario_passes() {
+    if tool_missing("sipp") {
+        return;
+    }
+    let server = Server::start(2, &[]);
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/loadtest/options.xml");
+    let out = Command::new("sipp")
+        .args([
+            &server.addr.to_string(),
+            "-sf",
+            scenario,
+            "-m",
+            "500",
+            "-r",
+            "500",
+            "-i",
+            "127.0.0.1",
+        ])
+        .args([
+            "-p",
+            &free_port().to_string(),
+            "-timeout",
+            "20",
+            "-nostdin",
+            "-trace_err",
+        ])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sipp exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
