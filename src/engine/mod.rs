@@ -166,11 +166,13 @@ impl Engine {
                 return Disposition::Done;
             }
         };
-        if may_hand_off {
-            if let Some(owner) = self.sharder.owner(&msg).filter(|&o| o != self.shard) {
-                self.stats.sent_handoffs += 1;
-                return Disposition::HandOff(owner);
-            }
+        if let Some(owner) = self
+            .sharder
+            .owner(&msg)
+            .filter(|&o| may_hand_off && o != self.shard)
+        {
+            self.stats.sent_handoffs += 1;
+            return Disposition::HandOff(owner);
         }
         if msg.is_request() {
             self.stats.rcv_requests += 1;

@@ -106,10 +106,8 @@ fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<(), ParseError> {
     if msg.header(HeaderName::CSeq).is_some() {
         msg.cseq()?;
     }
-    if let Some(id) = msg.call_id() {
-        if !is_call_id(id) {
-            return Err(ParseError::BadHeader(HeaderName::CallId));
-        }
+    if msg.call_id().is_some_and(|id| !is_call_id(id)) {
+        return Err(ParseError::BadHeader(HeaderName::CallId));
     }
     msg.max_forwards()?;
     msg.contact_set()?;
@@ -136,10 +134,11 @@ fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<(), ParseError> {
             t?;
         }
     }
-    if let Some(d) = msg.header(HeaderName::Date) {
-        if !is_valid_sip_date(d.value) {
-            return Err(ParseError::BadHeader(HeaderName::Date));
-        }
+    if msg
+        .header(HeaderName::Date)
+        .is_some_and(|d| !is_valid_sip_date(d.value))
+    {
+        return Err(ParseError::BadHeader(HeaderName::Date));
     }
     Ok(())
 }

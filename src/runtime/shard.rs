@@ -78,14 +78,12 @@ async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
             .borrow_mut()
             .handle_datagram(Instant::now(), Datagram { local, src, bytes });
         if let Disposition::HandOff(owner) = disposition {
-            if !mesh.send(
-                owner,
-                HandOff {
-                    local,
-                    src,
-                    bytes: bytes.to_vec(),
-                },
-            ) {
+            let handoff = HandOff {
+                local,
+                src,
+                bytes: bytes.to_vec(),
+            };
+            if !mesh.send(owner, handoff) {
                 log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
             }
         }

@@ -24,7 +24,6 @@ pub fn bind_shard_sockets(addr: SocketAddr, count: usize) -> io::Result<Vec<Sock
 fn bind_one(addr: SocketAddr) -> io::Result<Socket> {
     let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     s.set_reuse_port(true)?;
-    s.set_reuse_address(true)?;
     if addr.is_ipv6() {
         s.set_only_v6(true)?;
     }
