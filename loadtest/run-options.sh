@@ -51,6 +51,13 @@ command -v sipp >/dev/null 2>&1 || die "sipp not found (Debian: apt-get install 
 
 # io_uring (glommio) needs locked memory; raise the soft limit if we may.
 ulimit -l unlimited 2>/dev/null || ulimit -l 65536 2>/dev/null || true
+# SIPp wants its concurrent-call limit (-l) below the open-files limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+CALL_LIMIT=$((RATE * 10))
+NOFILE="$(ulimit -n)"
+if [[ "$NOFILE" != unlimited ]] && ((CALL_LIMIT > NOFILE - 100)); then
+    CALL_LIMIT=$((NOFILE > 200 ? NOFILE - 100 : 100))
+fi
 
 # ---------------------------------------------------------------- build
 if [[ -n "${SIPEDGE_CMD:-}" ]]; then
@@ -168,7 +175,7 @@ SIPP_RC=0
     cd "$OUT"
     rc=0
     sipp "$HOST:$PORT" -sf "$SCENARIO" \
-        -r "$RATE" -m "$CALLS" -l $((RATE * 10)) \
+        -r "$RATE" -m "$CALLS" -l "$CALL_LIMIT" \
         -i "$HOST" -p "$SIPP_PORT" \
         -nostdin -default_behaviors abortunexp,pingreply -timeout "$((DURATION_S + 60))s" -timeout_error \
         -buff_size 8388608 -max_recv_loops 10000 \

@@ -50,7 +50,7 @@ fn touch(m: &Message<'_>) {
         code: 400,
         reason: &"x",
         source: ([127, 0, 0, 1], 5060).into(),
-        to_tag: b"t",
+        to_tag: Some(b"t"),
         extra: &[],
         server: None,
     };

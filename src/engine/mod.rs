@@ -197,12 +197,13 @@ impl Engine {
             return;
         }
         let tag = self.to_tag(&msg);
+        let tagged = msg.to().is_ok_and(|t| t.tag().is_some());
         let mut buf = self.take_buf();
         let spec = ResponseSpec {
             code,
             reason,
             source: d.src,
-            to_tag: &tag,
+            to_tag: (!tagged).then_some(&tag[..]),
             extra: &[],
             server: self.cfg.server_header.as_deref(),
         };
@@ -243,7 +244,7 @@ impl Engine {
             code: r.code,
             reason,
             source: d.src,
-            to_tag: &tag,
+            to_tag: r.add_to_tag.then_some(&tag[..]),
             extra,
             server: self.cfg.server_header.as_deref(),
         };
@@ -257,19 +258,19 @@ impl Engine {
         });
     }
 
-    /// A To tag that is the same for every retransmission of a request
-    /// (Call-ID, From tag and top Via branch), as Kamailio's sl does.
+    /// A To tag that is the same for every retransmission of a request,
+    /// wherever it lands, as Kamailio's sl does: a hash of the raw Call-ID,
+    /// From (with its tag), top Via (with its branch) and CSeq values,
+    /// which a retransmission repeats byte for byte.
     fn to_tag(&self, msg: &Message<'_>) -> [u8; 16] {
         let mut h = self.tag_hasher.build_hasher();
-        h.write(msg.call_id().unwrap_or_default());
-        if let Ok(from) = msg.from() {
-            h.write(from.tag().unwrap_or_default());
-        }
-        if let Ok(via) = msg.via_top() {
-            h.write(via.branch().unwrap_or_default());
-        }
-        if let Ok(cseq) = msg.cseq() {
-            h.write_u32(cseq.seq);
+        for name in [
+            HeaderName::CallId,
+            HeaderName::From,
+            HeaderName::Via,
+            HeaderName::CSeq,
+        ] {
+            h.write(msg.header(name).map_or(&[][..], |v| v.value));
         }
         hex16(h.finish())
     }

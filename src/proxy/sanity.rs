@@ -53,10 +53,18 @@ pub const PROXY_SUPPORTED: &[&[u8]] = &[];
 /// Validates a request. `to_myself_options` says whether this is an
 /// OPTIONS addressed to the proxy itself, which Max-Forwards 0 does not
 /// stop (RFC 3261 §16.3 step 2 lets the proxy answer it).
-pub fn check_request(
-    msg: &Message<'_>,
+/// What validation learnt that later steps need, so nothing is parsed twice.
+#[derive(Debug, Clone, Copy)]
+pub struct Checked<'a> {
+    pub ruri: Uri<'a>,
+    /// The To header carries a tag: the request is in a dialog.
+    pub to_tagged: bool,
+}
+
+pub fn check_request<'a>(
+    msg: &Message<'a>,
     to_myself_options: impl FnOnce(&Uri<'_>) -> bool,
-) -> Result<(), Rejection> {
+) -> Result<Checked<'a>, Rejection> {
     if !msg.is_sip_2_0() {
         return Err(Rejection::Version);
     }
@@ -64,7 +72,7 @@ pub fn check_request(
         .request_line()
         .ok_or(Rejection::Malformed(ParseError::BadStartLine))?;
     let ruri = Uri::parse(rl.uri).map_err(|_| Rejection::Malformed(ParseError::BadRequestUri))?;
-    check_syntax(msg, &ruri).map_err(Rejection::Malformed)?;
+    let to_tagged = check_syntax(msg, &ruri).map_err(Rejection::Malformed)?;
     if !matches!(ruri.scheme, Scheme::Sip | Scheme::Sips | Scheme::Tel) {
         return Err(Rejection::UnsupportedScheme);
     }
@@ -76,7 +84,7 @@ pub fn check_request(
     if unsupported_proxy_require(msg).next().is_some() {
         return Err(Rejection::BadExtension);
     }
-    Ok(())
+    Ok(Checked { ruri, to_tagged })
 }
 
 /// Proxy-Require tags this proxy does not implement, for `Unsupported:`.
@@ -87,7 +95,8 @@ pub fn unsupported_proxy_require<'a>(msg: &'a Message<'a>) -> impl Iterator<Item
 }
 
 /// Every header the proxy interprets must parse (RFC 3261 §25.1).
-fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<(), ParseError> {
+/// Returns whether To carries a tag.
+fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<bool, ParseError> {
     // RFC 4475 §3.1.2.11: headers in the Request-URI are not allowed.
     if ruri.headers.is_some() && ruri.is_sip() {
         return Err(ParseError::HeadersInRequestUri);
@@ -95,14 +104,13 @@ fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<(), ParseError> {
     for v in msg.vias() {
         v?;
     }
-    for name in [HeaderName::From, HeaderName::To] {
-        if msg.header(name).is_some() {
-            match name {
-                HeaderName::From => msg.from().map(drop)?,
-                _ => msg.to().map(drop)?,
-            }
-        }
+    if msg.header(HeaderName::From).is_some() {
+        msg.from()?;
     }
+    let to_tagged = match msg.header(HeaderName::To) {
+        Some(_) => msg.to()?.tag().is_some(),
+        None => false,
+    };
     if msg.header(HeaderName::CSeq).is_some() {
         msg.cseq()?;
     }
@@ -140,7 +148,7 @@ fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<(), ParseError> {
     {
         return Err(ParseError::BadHeader(HeaderName::Date));
     }
-    Ok(())
+    Ok(to_tagged)
 }
 
 /// Call-ID = word ["@" word] (RFC 3261 §25.1): visible characters, and

@@ -3,7 +3,7 @@
 //! before transactions and the registrar exist.
 
 use super::myself::Myself;
-use super::sanity::{self, Rejection};
+use super::sanity::{self, Checked, Rejection};
 use crate::sip::{Message, Method, Uri};
 
 /// What the proxy does with a message.
@@ -20,6 +20,9 @@ pub struct Reply {
     pub code: u16,
     pub reason: Reason,
     pub extra: Extra,
+    /// The request's To has no tag, so the reply must add one
+    /// (RFC 3261 §8.2.6.2).
+    pub add_to_tag: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,45 +64,53 @@ pub fn decide(msg: &Message<'_>, myself: &Myself) -> Decision {
         return Decision::Drop(DropReason::Response);
     };
     let is_keepalive = |ruri: &Uri<'_>| is_options_to_myself(rl.method, ruri, myself);
-    if let Err(r) = sanity::check_request(msg, is_keepalive) {
-        if rl.method == Method::Ack {
-            // RFC 3261 §17: an ACK is never answered, not even a bad one.
-            return Decision::Drop(DropReason::Ack);
+    let checked = match sanity::check_request(msg, is_keepalive) {
+        Ok(c) => c,
+        // RFC 3261 §17: an ACK is never answered, not even a bad one.
+        Err(_) if rl.method == Method::Ack => return Decision::Drop(DropReason::Ack),
+        Err(r) => {
+            let extra = if r == Rejection::BadExtension {
+                Extra::Unsupported
+            } else {
+                Extra::None
+            };
+            // The To may be what is broken; tag it unless it clearly has one.
+            let add_to_tag = !msg.to().is_ok_and(|t| t.tag().is_some());
+            return Decision::Reply(Reply {
+                code: r.code(),
+                reason: Reason::Rejected(r),
+                extra,
+                add_to_tag,
+            });
         }
-        let extra = if r == Rejection::BadExtension {
-            Extra::Unsupported
-        } else {
-            Extra::None
-        };
-        return reply(r.code(), Reason::Rejected(r), extra);
-    }
-    // check_request parsed the Request-URI already.
-    let Ok(ruri) = Uri::parse(rl.uri) else {
-        return reply(400, Reason::Text("Bad Request-URI"), Extra::None);
     };
-    route(msg, rl.method, &ruri, myself)
+    route(rl.method, &checked, myself)
 }
 
 /// The default script's routing, restricted to what needs no state.
-fn route(msg: &Message<'_>, method: Method<'_>, ruri: &Uri<'_>, myself: &Myself) -> Decision {
+fn route(method: Method<'_>, c: &Checked<'_>, myself: &Myself) -> Decision {
+    let ruri = &c.ruri;
+    let reply = |code, reason, extra| {
+        Decision::Reply(Reply {
+            code,
+            reason: Reason::Text(reason),
+            extra,
+            add_to_tag: !c.to_tagged,
+        })
+    };
     if is_options_to_myself(method, ruri, myself) {
-        return reply(200, Reason::Text("Keepalive"), Extra::Capabilities);
+        return reply(200, "Keepalive", Extra::Capabilities);
     }
-    let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
     match method {
         Method::Ack => Decision::Drop(DropReason::Ack),
         // RFC 3261 §16.10: a CANCEL matching no transaction.
-        Method::Cancel => reply(
-            481,
-            Reason::Text("Call/Transaction Does Not Exist"),
-            Extra::None,
-        ),
+        Method::Cancel => reply(481, "Call/Transaction Does Not Exist", Extra::None),
         // Kamailio WITHINDLG: in-dialog request that is not routed to us.
-        _ if in_dialog => reply(404, Reason::Text("Not here"), Extra::None),
-        _ if !myself_domain(ruri, myself) => reply(403, Reason::Text("Not relaying"), Extra::None),
-        Method::Register => reply(501, Reason::Text("Registrar Not Enabled"), Extra::None),
+        _ if c.to_tagged => reply(404, "Not here", Extra::None),
+        _ if !myself_domain(ruri, myself) => reply(403, "Not relaying", Extra::None),
+        Method::Register => reply(501, "Registrar Not Enabled", Extra::None),
         // Kamailio LOCATION: no binding for this user.
-        _ => reply(404, Reason::Text("Not Found"), Extra::None),
+        _ => reply(404, "Not Found", Extra::None),
     }
 }
 
@@ -110,12 +121,4 @@ fn myself_domain(ruri: &Uri<'_>, myself: &Myself) -> bool {
 /// Kamailio REQINIT: `is_method("OPTIONS") && uri==myself && $rU==$null`.
 fn is_options_to_myself(method: Method<'_>, ruri: &Uri<'_>, myself: &Myself) -> bool {
     method == Method::Options && ruri.user.is_none() && myself_domain(ruri, myself)
-}
-
-fn reply(code: u16, reason: Reason, extra: Extra) -> Decision {
-    Decision::Reply(Reply {
-        code,
-        reason,
-        extra,
-    })
 }

@@ -16,9 +16,9 @@ pub struct ResponseSpec<'r> {
     pub reason: &'r dyn Display,
     /// Where the request came from: fills `received` and `rport`.
     pub source: SocketAddr,
-    /// To tag added when the request had none (RFC 3261 §8.2.6.2); not
-    /// used for 100 Trying.
-    pub to_tag: &'r [u8],
+    /// To tag to add: the caller passes one when the request's To has no
+    /// tag and the response is not a 100 (RFC 3261 §8.2.6.2).
+    pub to_tag: Option<&'r [u8]>,
     /// Complete extra header lines without CRLF, e.g. `Allow: INVITE, ACK`.
     pub extra: &'r [&'r [u8]],
     /// The configured `Server:` line, if any.
@@ -47,12 +47,10 @@ pub fn build_response(req: &Message<'_>, spec: &ResponseSpec<'_>, out: &mut Vec<
             }
             HeaderName::To => {
                 copy_header(h.name, h.value, out);
-                let has_tag =
-                    super::nameaddr::NameAddr::parse(h.value).is_ok_and(|n| n.tag().is_some());
-                if spec.code != 100 && !has_tag && !spec.to_tag.is_empty() {
+                if let Some(tag) = spec.to_tag {
                     out.truncate(out.len() - 2);
                     out.extend_from_slice(b";tag=");
-                    out.extend_from_slice(spec.to_tag);
+                    out.extend_from_slice(tag);
                     out.extend_from_slice(b"\r\n");
                 }
             }
@@ -148,7 +146,7 @@ Timestamp: 54\r\n\
 X-Other: dropped\r\n\
 Content-Length: 0\r\n\r\n";
 
-    fn build(code: u16, tag: &[u8]) -> String {
+    fn build(code: u16, tag: Option<&[u8]>) -> String {
         let m = Message::parse(REQ).unwrap();
         let src: SocketAddr = "203.0.113.7:40112".parse().unwrap();
         let spec = ResponseSpec {
@@ -166,7 +164,7 @@ Content-Length: 0\r\n\r\n";
 
     #[test]
     fn copies_headers_and_marks_source() {
-        let s = build(200, b"t1");
+        let s = build(200, Some(b"t1"));
         assert_eq!(
             s,
             "SIP/2.0 200 Keepalive\r\n\
@@ -189,7 +187,7 @@ Content-Length: 0\r\n\r\n"
 
     #[test]
     fn trying_has_no_tag_but_timestamp() {
-        let s = build(100, b"t1");
+        let s = build(100, None);
         assert!(s.contains("To: <sip:127.0.0.1>\r\n"));
         assert!(s.contains("Timestamp: 54\r\n"));
     }
@@ -201,7 +199,7 @@ Content-Length: 0\r\n\r\n"
             code: 400,
             reason: &"a\r\nb",
             source: "127.0.0.1:1".parse().unwrap(),
-            to_tag: b"",
+            to_tag: None,
             extra: &[],
             server: None,
         };
