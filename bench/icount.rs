@@ -14,12 +14,26 @@ use std::time::Instant;
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
-    let file = args.next().expect("usage: icount FIXTURE ITERATIONS");
+    let Some(file) = args.next() else {
+        // `cargo test --all-targets` runs benches without arguments: smoke
+        // test every fixture once.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/fixtures");
+        for entry in std::fs::read_dir(dir).expect("fixtures folder") {
+            run(
+                &std::fs::read(entry.expect("fixture").path()).expect("read fixture"),
+                1,
+            );
+        }
+        return;
+    };
     let n: u64 = args
         .next()
         .and_then(|s| s.parse().ok())
-        .expect("iterations");
-    let bytes = std::fs::read(&file).expect("read fixture");
+        .expect("usage: icount FIXTURE ITERATIONS");
+    run(&std::fs::read(&file).expect("read fixture"), n);
+}
+
+fn run(bytes: &[u8], n: u64) {
     let cfg = Config::load(None, &["udp:127.0.0.1:5060".into()], &[]).expect("config");
     let now = Instant::now();
     let cfg = Arc::new(EngineConfig::from_config(&cfg));
@@ -37,7 +51,7 @@ fn main() {
             Datagram {
                 local: ListenerId(0),
                 src,
-                bytes: black_box(&bytes),
+                bytes: black_box(bytes),
             },
         );
         while let Some(t) = e.poll_transmit() {

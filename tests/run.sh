@@ -165,6 +165,10 @@ if [[ "$MEMLOCK" != unlimited ]] && ((MEMLOCK < 512)); then
     echo "WARNING: ulimit -l is ${MEMLOCK} KiB; glommio needs at least 512 KiB (see tuning/README.md)" >&2
 fi
 
+# The deps stage installs sipp and sipsak: tests that drive them must not
+# skip themselves here (tests/common/mod.rs tool_missing).
+export SIPEDGE_REQUIRE_TOOLS=1
+
 for s in "${STAGES[@]}"; do
     [[ "$s" == deps ]] || ensure_cargo
     "stage_$s"

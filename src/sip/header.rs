@@ -44,69 +44,53 @@ impl HeaderName {
     /// single letters are compact forms (RFC 3261 §7.3.3, RFC 3515, RFC 3892,
     /// RFC 4028).
     pub fn parse(name: &[u8]) -> HeaderName {
+        let Some(&first) = name.first() else {
+            return HeaderName::Other;
+        };
+        let first = first.to_ascii_lowercase();
         if name.len() == 1 {
-            return Self::compact(name[0].to_ascii_lowercase());
+            return Self::compact(first);
         }
-        // Dispatch on length first: cheap and keeps the comparisons few.
-        let candidates: &[(&[u8], HeaderName)] = match name.len() {
-            2 => &[(b"to", HeaderName::To)],
-            3 => &[(b"via", HeaderName::Via)],
-            4 => &[
-                (b"from", HeaderName::From),
-                (b"cseq", HeaderName::CSeq),
-                (b"path", HeaderName::Path),
-                (b"date", HeaderName::Date),
-            ],
-            5 => &[
-                (b"route", HeaderName::Route),
-                (b"allow", HeaderName::Allow),
-                (b"event", HeaderName::Event),
-            ],
-            6 => &[
-                (b"accept", HeaderName::Accept),
-                (b"server", HeaderName::Server),
-            ],
-            7 => &[
-                (b"call-id", HeaderName::CallId),
-                (b"contact", HeaderName::Contact),
-                (b"expires", HeaderName::Expires),
-                (b"require", HeaderName::Require),
-                (b"subject", HeaderName::Subject),
-            ],
-            8 => &[(b"refer-to", HeaderName::ReferTo)],
-            9 => &[
-                (b"supported", HeaderName::Supported),
-                (b"timestamp", HeaderName::Timestamp),
-            ],
-            10 => &[(b"user-agent", HeaderName::UserAgent)],
-            11 => &[
-                (b"min-expires", HeaderName::MinExpires),
-                (b"unsupported", HeaderName::Unsupported),
-            ],
-            12 => &[
-                (b"max-forwards", HeaderName::MaxForwards),
-                (b"record-route", HeaderName::RecordRoute),
-                (b"content-type", HeaderName::ContentType),
-            ],
+        // Length and first letter pick at most a couple of candidates, so
+        // each header costs one or two short comparisons.
+        use HeaderName as H;
+        let candidates: &[(&[u8], HeaderName)] = match (name.len(), first) {
+            (2, b't') => &[(b"to", H::To)],
+            (3, b'v') => &[(b"via", H::Via)],
+            (4, b'f') => &[(b"from", H::From)],
+            (4, b'c') => &[(b"cseq", H::CSeq)],
+            (4, b'p') => &[(b"path", H::Path)],
+            (4, b'd') => &[(b"date", H::Date)],
+            (5, b'r') => &[(b"route", H::Route)],
+            (5, b'a') => &[(b"allow", H::Allow)],
+            (5, b'e') => &[(b"event", H::Event)],
+            (6, b'a') => &[(b"accept", H::Accept)],
+            (6, b's') => &[(b"server", H::Server)],
+            (7, b'c') => &[(b"call-id", H::CallId), (b"contact", H::Contact)],
+            (7, b'e') => &[(b"expires", H::Expires)],
+            (7, b'r') => &[(b"require", H::Require)],
+            (7, b's') => &[(b"subject", H::Subject)],
+            (8, b'r') => &[(b"refer-to", H::ReferTo)],
+            (9, b's') => &[(b"supported", H::Supported)],
+            (9, b't') => &[(b"timestamp", H::Timestamp)],
+            (10, b'u') => &[(b"user-agent", H::UserAgent)],
+            (11, b'm') => &[(b"min-expires", H::MinExpires)],
+            (11, b'u') => &[(b"unsupported", H::Unsupported)],
+            (11, b'r') => &[(b"referred-by", H::ReferredBy)],
+            (12, b'm') => &[(b"max-forwards", H::MaxForwards)],
+            (12, b'r') => &[(b"record-route", H::RecordRoute)],
+            (12, b'c') => &[(b"content-type", H::ContentType)],
+            (13, b'p') => &[(b"proxy-require", H::ProxyRequire)],
+            (14, b'c') => &[(b"content-length", H::ContentLength)],
+            (15, b's') => &[(b"session-expires", H::SessionExpires)],
+            (16, b'c') => &[(b"content-encoding", H::ContentEncoding)],
             _ => &[],
         };
+        // Most senders write the canonical spelling: try an exact compare
+        // before the case-folding one.
         candidates
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map_or_else(|| Self::long_tail(name), |&(_, h)| h)
-    }
-
-    fn long_tail(name: &[u8]) -> HeaderName {
-        let table: &[(&[u8], HeaderName)] = &[
-            (b"content-length", HeaderName::ContentLength),
-            (b"proxy-require", HeaderName::ProxyRequire),
-            (b"referred-by", HeaderName::ReferredBy),
-            (b"session-expires", HeaderName::SessionExpires),
-            (b"content-encoding", HeaderName::ContentEncoding),
-        ];
-        table
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|&&(n, h)| name == h.as_str().as_bytes() || n.eq_ignore_ascii_case(name))
             .map_or(HeaderName::Other, |&(_, h)| h)
     }
 
@@ -208,6 +192,47 @@ impl HeaderName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_canonical_name_round_trips() {
+        use HeaderName as H;
+        let all = [
+            H::Via,
+            H::From,
+            H::To,
+            H::CallId,
+            H::CSeq,
+            H::MaxForwards,
+            H::ContentLength,
+            H::ContentType,
+            H::Contact,
+            H::Expires,
+            H::MinExpires,
+            H::Route,
+            H::RecordRoute,
+            H::Require,
+            H::ProxyRequire,
+            H::Supported,
+            H::Unsupported,
+            H::Allow,
+            H::Accept,
+            H::Path,
+            H::UserAgent,
+            H::Server,
+            H::Date,
+            H::Timestamp,
+            H::Event,
+            H::Subject,
+            H::ContentEncoding,
+            H::ReferTo,
+            H::ReferredBy,
+            H::SessionExpires,
+        ];
+        for h in all {
+            assert_eq!(HeaderName::parse(h.as_str().as_bytes()), h);
+            assert_eq!(HeaderName::parse(h.as_str().to_uppercase().as_bytes()), h);
+        }
+    }
 
     #[test]
     fn long_and_compact_forms() {

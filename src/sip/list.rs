@@ -68,9 +68,25 @@ pub fn trim_lws(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// RFC 3261 §25.1 token characters.
+/// RFC 3261 §25.1 token characters, as a table: this runs for every
+/// header name of every message.
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        c += 1;
+    }
+    t
+};
+
 pub fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+    TOKEN[usize::from(b)]
 }
 
 pub fn is_token(s: &[u8]) -> bool {

@@ -5,9 +5,14 @@
 
 use super::error::ParseError;
 use super::header::HeaderName;
-use super::list::{CommaList, is_lws, is_token, trim_lws};
+use super::list::{CommaList, is_lws, is_token_char, trim_lws};
 use super::method::Method;
 use memchr::memchr;
+
+/// Longest message the view indexes: offsets are 16-bit to keep the view
+/// small (it is copied on return). UDP payloads never exceed it, and
+/// `core.max_msg_size` bounds stream frames below it.
+pub const MAX_MESSAGE: usize = u16::MAX as usize;
 
 /// Headers indexed per message. A datagram with more is refused with 400,
 /// which bounds the work a hostile sender can cause.
@@ -17,12 +22,12 @@ pub const MAX_HEADERS: usize = 128;
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     name: HeaderName,
-    line_start: u32,
-    name_end: u32,
-    value_start: u32,
-    value_end: u32,
+    line_start: u16,
+    name_end: u16,
+    value_start: u16,
+    value_end: u16,
     /// One past the line's LF (or the end of the buffer).
-    line_end: u32,
+    line_end: u16,
 }
 
 const EMPTY_SLOT: Slot = Slot {
@@ -105,6 +110,9 @@ impl<'a> Message<'a> {
     /// header lines are skipped, Content-Length is not checked. `None` for
     /// responses and empty input, which are never answered.
     pub fn parse_lenient(input: &'a [u8]) -> Option<Message<'a>> {
+        if input.len() > MAX_MESSAGE {
+            return None;
+        }
         let first = input.iter().position(|&b| !is_lws(b) && b != 0)?;
         let line_end = memchr(b'\n', &input[first..]).map_or(input.len(), |i| i + first);
         let line = strip_cr(&input[first..line_end]);
@@ -138,6 +146,9 @@ impl<'a> Message<'a> {
 
     /// Indexes start line and headers; `buf` still holds everything after.
     pub(super) fn parse_head(input: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        if input.len() > MAX_MESSAGE {
+            return Err(ParseError::TooLarge);
+        }
         // RFC 3261 §7.5: empty lines before the start line are ignored.
         let first = input
             .iter()
@@ -181,11 +192,11 @@ impl<'a> Message<'a> {
                 if !extra.is_empty() {
                     let extra_start = pos + (extra.as_ptr() as usize - line.as_ptr() as usize);
                     if slot.value_start == slot.value_end {
-                        slot.value_start = to_u32(extra_start);
+                        slot.value_start = to_u16(extra_start);
                     }
-                    slot.value_end = to_u32(extra_start + extra.len());
+                    slot.value_end = to_u16(extra_start + extra.len());
                 }
-                slot.line_end = to_u32((nl + 1).min(input.len()));
+                slot.line_end = to_u16((nl + 1).min(input.len()));
             } else {
                 match self.push_header(pos, line, nl) {
                     Ok(()) => {}
@@ -206,9 +217,19 @@ impl<'a> Message<'a> {
         if self.count == MAX_HEADERS {
             return Err(ParseError::TooManyHeaders);
         }
-        let colon = memchr(b':', line).ok_or(ParseError::BadHeaderLine)?;
-        let name = trim_trailing_ws(&line[..colon]);
-        if !is_token(name) {
+        // header-name is a token, then optional white space, then HCOLON
+        // (RFC 3261 §7.3.1, §25.1): one scan finds both.
+        let name_len = line
+            .iter()
+            .position(|&b| !is_token_char(b))
+            .unwrap_or(line.len());
+        let name = &line[..name_len];
+        let colon = name_len
+            + line[name_len..]
+                .iter()
+                .position(|&b| b != b' ' && b != b'\t')
+                .unwrap_or(0);
+        if name.is_empty() || line.get(colon) != Some(&b':') {
             return Err(ParseError::BadHeaderLine);
         }
         let raw_value = &line[colon + 1..];
@@ -220,11 +241,11 @@ impl<'a> Message<'a> {
         };
         self.slots[self.count] = Slot {
             name: HeaderName::parse(name),
-            line_start: to_u32(pos),
-            name_end: to_u32(pos + name.len()),
-            value_start: to_u32(value_start),
-            value_end: to_u32(value_start + value.len()),
-            line_end: to_u32((nl + 1).min(self.buf.len())),
+            line_start: to_u16(pos),
+            name_end: to_u16(pos + name.len()),
+            value_start: to_u16(value_start),
+            value_end: to_u16(value_start + value.len()),
+            line_end: to_u16((nl + 1).min(self.buf.len())),
         };
         self.count += 1;
         Ok(())
@@ -348,7 +369,7 @@ impl<'a> Message<'a> {
 
     fn view(&self, s: &Slot) -> Header<'a> {
         let b = self.buf;
-        let clamp = |x: u32| (x as usize).min(b.len());
+        let clamp = |x: u16| usize::from(x).min(b.len());
         Header {
             name: s.name,
             name_text: &b[clamp(s.line_start)..clamp(s.name_end)],
@@ -436,18 +457,10 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn trim_trailing_ws(s: &[u8]) -> &[u8] {
-    let end = s
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(0, |p| p + 1);
-    &s[..end]
-}
-
-fn to_u32(x: usize) -> u32 {
-    // Datagrams and stream frames are bounded far below 4 GiB by the
-    // configured size limit, so offsets always fit.
-    u32::try_from(x).expect("message offsets fit in u32")
+fn to_u16(x: usize) -> u16 {
+    // `parse_head` and `parse_lenient` refuse input longer than
+    // MAX_MESSAGE, so every offset fits.
+    u16::try_from(x).expect("message offsets fit in u16")
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod edit;
 pub mod error;
+pub mod fmt;
 pub mod framing;
 pub mod header;
 pub mod list;

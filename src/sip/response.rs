@@ -2,6 +2,7 @@
 //! RFC 3581). The proxy answers statelessly with these, so a retransmitted
 //! request gets a byte-identical answer (same To tag).
 
+use super::fmt::{push_ip, push_u32};
 use super::header::HeaderName;
 use super::message::Message;
 use super::params;
@@ -29,8 +30,9 @@ pub struct ResponseSpec<'r> {
 /// order with `received`/`rport` set on the top one; From, Call-ID and CSeq
 /// are copied; To is copied with a tag added when absent.
 pub fn build_response(req: &Message<'_>, spec: &ResponseSpec<'_>, out: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "SIP/2.0 {} ", spec.code);
+    out.extend_from_slice(b"SIP/2.0 ");
+    push_u32(out, u32::from(spec.code));
+    out.push(b' ');
     write_reason(spec.reason, out);
     out.extend_from_slice(b"\r\n");
     let mut top_done = false;
@@ -111,7 +113,7 @@ pub fn write_via_with_source(value: &[u8], source: SocketAddr, out: &mut Vec<u8>
             write_received(source.ip(), out);
             rcvd = true;
         } else if p.name.eq_ignore_ascii_case(b"rport") {
-            let _ = write!(out, ";rport={}", source.port());
+            write_rport(source.port(), out);
             rport = true;
         } else {
             out.extend_from_slice(p.raw);
@@ -121,14 +123,19 @@ pub fn write_via_with_source(value: &[u8], source: SocketAddr, out: &mut Vec<u8>
         write_received(source.ip(), out);
     }
     if !rport {
-        let _ = write!(out, ";rport={}", source.port());
+        write_rport(source.port(), out);
     }
     out.extend_from_slice(&value[params_at + via.params.len()..]);
 }
 
-/// RFC 5118 §4.5: IPv6 `received` values are written without brackets.
 fn write_received(ip: IpAddr, out: &mut Vec<u8>) {
-    let _ = write!(out, ";received={ip}");
+    out.extend_from_slice(b";received=");
+    push_ip(out, ip);
+}
+
+fn write_rport(port: u16, out: &mut Vec<u8>) {
+    out.extend_from_slice(b";rport=");
+    push_u32(out, u32::from(port));
 }
 
 #[cfg(test)]
