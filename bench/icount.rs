@@ -4,12 +4,9 @@
 //! iterations is instructions per message: stable on a noisy machine.
 
 use sipedge::config::Config;
-use sipedge::engine::owner::Sharder;
-use sipedge::engine::stats::SharedStats;
-use sipedge::engine::{Datagram, Engine, EngineConfig};
-use sipedge::ids::{ListenerId, ShardId};
+use sipedge::engine::{Datagram, Engine};
+use sipedge::ids::ListenerId;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
 fn main() {
@@ -36,14 +33,7 @@ fn main() {
 fn run(bytes: &[u8], n: u64) {
     let cfg = Config::load(None, &["udp:127.0.0.1:5060".into()], &[]).expect("config");
     let now = Instant::now();
-    let cfg = Arc::new(EngineConfig::from_config(&cfg));
-    let mut e = Engine::new(
-        now,
-        ShardId(0),
-        cfg,
-        Sharder::new(1, 1),
-        Arc::new(SharedStats::default()),
-    );
+    let mut e = Engine::standalone(now, &cfg);
     let src = "203.0.113.7:40112".parse().expect("address");
     for _ in 0..n {
         e.handle_datagram(

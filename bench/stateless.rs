@@ -4,15 +4,12 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sipedge::config::Config;
-use sipedge::engine::owner::Sharder;
-use sipedge::engine::stats::SharedStats;
-use sipedge::engine::{Datagram, Engine, EngineConfig};
-use sipedge::ids::{ListenerId, ShardId};
+use sipedge::engine::{Datagram, Engine};
+use sipedge::ids::ListenerId;
 use sipedge::proxy::myself::Myself;
 use sipedge::proxy::stateless;
 use sipedge::sip::Message;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
 const REGISTER: &[u8] = include_bytes!("fixtures/register.sip");
@@ -43,13 +40,7 @@ fn parse_and_decide(c: &mut Criterion) {
 fn engine_step(c: &mut Criterion) {
     let cfg = Config::load(None, &["udp:127.0.0.1:5060".into()], &[]).expect("default config");
     let now = Instant::now();
-    let mut e = Engine::new(
-        now,
-        ShardId(0),
-        Arc::new(EngineConfig::from_config(&cfg)),
-        Sharder::new(1, 1),
-        Arc::new(SharedStats::default()),
-    );
+    let mut e = Engine::standalone(now, &cfg);
     let src = "203.0.113.7:40112".parse().expect("address");
     let mut g = c.benchmark_group("engine_step");
     g.throughput(Throughput::Elements(1));

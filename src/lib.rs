@@ -1,6 +1,7 @@
 //! sipedge: a SIP edge proxy, registrar and media relay for phones behind
 //! NAT, sharded thread-per-core. See DESIGN.md for the architecture.
 
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod config;

@@ -143,3 +143,19 @@ fn sipp_options_scenario_passes() {
             .join("\n")
     );
 }
+
+#[test]
+fn unknown_core_stops_startup() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sipedge"))
+        .args([
+            "--listen",
+            &format!("udp:127.0.0.1:{}", free_port()),
+            "--cores",
+            "4000",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("core 4000 does not exist"), "{err}");
+}

@@ -66,23 +66,13 @@ fn check(file: &str, verdict: Verdict, reply: Option<&[u8]>) {
 #[test]
 fn every_corpus_message_gets_its_verdict_in_the_engine() {
     use sipedge::config::Config;
-    use sipedge::engine::owner::Sharder;
-    use sipedge::engine::stats::SharedStats;
-    use sipedge::engine::{Datagram, Engine, EngineConfig};
-    use sipedge::ids::{ListenerId, ShardId};
-    use std::sync::Arc;
+    use sipedge::engine::{Datagram, Engine};
+    use sipedge::ids::ListenerId;
     use std::time::Instant;
 
     let cfg = Config::load(None, &["udp:127.0.0.1:5060".into()], &[]).unwrap();
     let now = Instant::now();
-    let cfg = Arc::new(EngineConfig::from_config(&cfg));
-    let mut e = Engine::new(
-        now,
-        ShardId(0),
-        cfg,
-        Sharder::new(1, 1),
-        Arc::new(SharedStats::default()),
-    );
+    let mut e = Engine::standalone(now, &cfg);
     for (file, bytes, verdict) in corpus() {
         let src = "198.51.100.9:5062".parse().unwrap();
         e.handle_datagram(

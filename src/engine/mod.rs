@@ -128,6 +128,19 @@ impl Engine {
         }
     }
 
+    /// A single engine that owns every key: for benches, tests and tools
+    /// that drive the core without a runtime.
+    pub fn standalone(now: Instant, cfg: &Config) -> Engine {
+        let cfg = Arc::new(EngineConfig::from_config(cfg));
+        Engine::new(
+            now,
+            ShardId(0),
+            cfg,
+            Sharder::new(0, 1),
+            Arc::new(SharedStats::default()),
+        )
+    }
+
     pub fn shard(&self) -> ShardId {
         self.shard
     }
