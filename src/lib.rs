@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod ids;
 pub mod logging;
 pub mod proxy;
+pub mod registrar;
 pub mod runtime;
 pub mod sip;
 pub mod timer;

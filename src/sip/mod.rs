@@ -12,6 +12,7 @@ pub mod method;
 pub mod nameaddr;
 pub mod params;
 pub mod response;
+pub mod transport;
 pub mod typed;
 pub mod uri;
 pub mod via;
