@@ -104,7 +104,7 @@ if [[ -n "${SIPEDGE_CMD:-}" ]]; then
     SERVER_CMD="${SIPEDGE_CMD//\{PORT\}/$PORT}"
     SERVER_CMD="${SERVER_CMD//\{SHARDS\}/$SHARDS}"
 else
-    printf -v SERVER_CMD '%q --listen udp:%s:%s --shards %s' "$SIPEDGE_BIN" "$HOST" "$PORT" "$SHARDS"
+    printf -v SERVER_CMD '%q --listen udp:%s:%s --shards %s --control off' "$SIPEDGE_BIN" "$HOST" "$PORT" "$SHARDS"
     # Extra flags, e.g. SIPEDGE_ARGS="--cores 2,3 --set core.foo=bar" (word-split).
     [[ -z "${SIPEDGE_ARGS:-}" ]] || SERVER_CMD+=" $SIPEDGE_ARGS"
 fi

@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod fuzzing;
 pub mod ids;

@@ -24,6 +24,9 @@ struct Cli {
     /// Cores to pin shards to, as [core] cores, e.g. 2,3,4,5 or 2-5.
     #[arg(long, value_name = "LIST")]
     cores: Option<String>,
+    /// Control listener (JSON-RPC at /RPC, Prometheus at /metrics): IP:PORT, or "off".
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5099")]
+    control: String,
     /// Check the configuration, print it, and exit.
     #[arg(long)]
     check: bool,
@@ -56,13 +59,23 @@ fn main() -> ExitCode {
         println!("{cfg:#?}");
         return ExitCode::SUCCESS;
     }
-    match sipedge::runtime::run(&cfg) {
+    let control = match cli.control.as_str() {
+        "off" => None,
+        addr => match addr.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                eprintln!("sipedge: --control {addr}: expected IP:PORT or off");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match sipedge::runtime::run(&cfg, control) {
         Ok(stats) => {
             let fields: Vec<String> = stats
-                .fields()
+                .named()
                 .into_iter()
-                .filter(|(_, v)| *v > 0)
-                .map(|(k, v)| format!("{k}={v}"))
+                .filter(|(_, _, v)| *v > 0)
+                .map(|(g, k, v)| format!("{g}:{k}={v}"))
                 .collect();
             log::info!("stopped: {}", fields.join(" "));
             ExitCode::SUCCESS

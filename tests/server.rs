@@ -159,3 +159,38 @@ fn unknown_core_stops_startup() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("core 4000 does not exist"), "{err}");
 }
+
+#[test]
+fn control_api_answers_rpc_and_metrics() {
+    let port = common::free_tcp_port();
+    let server = Server::start(2, &["--control", &format!("127.0.0.1:{port}")]);
+    let c = Client::new();
+    c.send(&options(server.addr, "counted", 1), server.addr);
+    assert!(c.recv(Duration::from_secs(3)).is_some());
+    let v = common::rpc(port, r#"{"jsonrpc":"2.0","method":"core.version","id":1}"#);
+    assert!(v.contains(r#""result":"sipedge "#), "{v}");
+    let v = common::rpc(port, r#"{"jsonrpc":"2.0","method":"core.uptime","id":2}"#);
+    assert!(v.contains(r#""uptime":"#), "{v}");
+    let v = common::rpc(port, r#"{"jsonrpc":"2.0","method":"no.such","id":3}"#);
+    assert!(v.contains(r#""code":-32601"#), "{v}");
+    let v = common::rpc(port, "not json");
+    assert!(v.contains(r#""code":-32700"#), "{v}");
+    // Counters are published once a second by each shard.
+    std::thread::sleep(Duration::from_millis(1300));
+    let v = common::rpc(
+        port,
+        r#"{"jsonrpc":"2.0","method":"stats.get_statistics","params":["sl:"],"id":4}"#,
+    );
+    assert!(v.contains("sl:2xx_replies = "), "{v}");
+    assert!(!v.contains("sl:2xx_replies = 0\""), "{v}");
+    let m = common::http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(m.starts_with("HTTP/1.1 200 OK"), "{m}");
+    assert!(
+        m.contains("sipedge_core_rcv_requests{shard=\"total\"}"),
+        "{m}"
+    );
+    assert!(common::http(port, "BROKEN\r\n\r\n").starts_with("HTTP/1.1 400"));
+    // The server survived all of it.
+    c.send(&options(server.addr, "after-control", 1), server.addr);
+    assert_eq!(code(&c.recv(Duration::from_secs(3)).unwrap()), 200);
+}

@@ -1,11 +1,13 @@
 //! Per-shard counters. The hot path bumps plain integers it owns; the
 //! housekeeping timer copies them into atomics that other threads (the
-//! shutdown report, later the metrics endpoint) read without locks.
+//! shutdown report, the control listener) read without locks. Each
+//! counter carries the group and name Kamailio's `stats.get_statistics`
+//! uses where Kamailio has one, so dashboards carry over.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 macro_rules! counters {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+    ($($(#[$doc:meta])* $name:ident => $group:literal $kname:literal,)*) => {
         #[derive(Debug, Default, Clone, PartialEq, Eq)]
         pub struct Stats { $($(#[$doc])* pub $name: u64,)* }
 
@@ -24,9 +26,9 @@ macro_rules! counters {
         }
 
         impl Stats {
-            /// Field names and values, for reports and metrics.
-            pub fn fields(&self) -> Vec<(&'static str, u64)> {
-                vec![$((stringify!($name), self.$name),)*]
+            /// (group, name, value) for every counter, Kamailio naming.
+            pub fn named(&self) -> Vec<(&'static str, &'static str, u64)> {
+                vec![$(($group, $kname, self.$name),)*]
             }
 
             pub fn add(&mut self, o: &Stats) {
@@ -38,31 +40,31 @@ macro_rules! counters {
 
 counters! {
     /// Datagrams received from sockets.
-    rcv_datagrams,
+    rcv_datagrams => "core" "rcv_datagrams",
     /// Datagrams received from other shards.
-    rcv_handoffs,
+    rcv_handoffs => "core" "rcv_handoffs",
     /// Datagrams passed to their owner shard.
-    sent_handoffs,
+    sent_handoffs => "core" "sent_handoffs",
     /// Requests parsed.
-    rcv_requests,
+    rcv_requests => "core" "rcv_requests",
     /// Responses parsed.
-    rcv_replies,
+    rcv_replies => "core" "rcv_replies",
     /// Messages that failed to parse.
-    err_requests,
+    err_requests => "core" "err_requests",
     /// Datagrams over `core.max_msg_size`.
-    too_large,
+    too_large => "core" "too_large",
     /// Empty keepalive datagrams (CRLF, zero bytes).
-    keepalives,
+    keepalives => "core" "keepalives",
     /// Responses dropped (malformed, or no transaction).
-    drop_replies,
+    drop_replies => "core" "drop_replies",
     /// ACKs absorbed.
-    drop_acks,
+    drop_acks => "sl" "received_ACKs",
     /// Stateless replies sent, by class.
-    sent_1xx,
-    sent_2xx,
-    sent_4xx,
-    sent_5xx,
-    sent_other,
+    sent_1xx => "sl" "1xx_replies",
+    sent_2xx => "sl" "2xx_replies",
+    sent_4xx => "sl" "4xx_replies",
+    sent_5xx => "sl" "5xx_replies",
+    sent_other => "sl" "xxx_replies",
 }
 
 impl Stats {

@@ -1,6 +1,7 @@
 //! The only code that touches I/O: threads, glommio executors, sockets,
 //! signals and the clock (DESIGN.md "Layers").
 
+mod control;
 mod handoff;
 mod shard;
 mod signals;
@@ -26,6 +27,11 @@ pub enum RuntimeError {
     NoSuchCore { core: usize, available: Vec<usize> },
     #[error("cannot listen on udp:{addr}: {source}")]
     Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("control.listen: cannot listen on tcp:{addr}: {source}")]
+    Control {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
@@ -65,7 +71,8 @@ pub fn shard_cores(cfg: &Config) -> Result<Vec<usize>, RuntimeError> {
 }
 
 /// Runs sipedge until SIGINT/SIGTERM; returns the summed counters.
-pub fn run(cfg: &Config) -> Result<Stats, RuntimeError> {
+/// `control` is the HTTP control listener's address, if any.
+pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats, RuntimeError> {
     let cores = shard_cores(cfg)?;
     let n = cores.len();
     let engine_cfg = Arc::new(EngineConfig::from_config(cfg));
@@ -100,6 +107,13 @@ pub fn run(cfg: &Config) -> Result<Stats, RuntimeError> {
     }
 
     let shared: Vec<Arc<SharedStats>> = (0..n).map(|_| Arc::new(SharedStats::default())).collect();
+    let control = match control {
+        Some(addr) => Some(
+            control::spawn(addr, shared.clone(), Arc::clone(&stop))
+                .map_err(|source| RuntimeError::Control { addr, source })?,
+        ),
+        None => None,
+    };
     let mut handles = Vec::with_capacity(n);
     for (i, (mesh, sockets)) in handoff::mesh(n).into_iter().zip(per_shard).enumerate() {
         let engine_cfg = Arc::clone(&engine_cfg);
@@ -137,6 +151,9 @@ pub fn run(cfg: &Config) -> Result<Stats, RuntimeError> {
         if h.join().is_err() {
             result = Err(RuntimeError::ShardPanicked(i));
         }
+    }
+    if let Some(c) = control {
+        let _ = c.join();
     }
     let mut total = Stats::default();
     for s in &shared {

@@ -31,6 +31,11 @@ impl Server {
                 "--shards",
                 &shards.to_string(),
             ])
+            .args(if extra.contains(&"--control") {
+                &[][..]
+            } else {
+                &["--control", "127.0.0.1:0"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -110,6 +115,35 @@ impl Client {
     pub fn local(&self) -> SocketAddr {
         self.sock.local_addr().unwrap()
     }
+}
+
+/// A TCP port that is free right now.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP exchange with the control listener; returns the response.
+pub fn http(port: u16, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+pub fn rpc(port: u16, body: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST /RPC HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
 }
 
 /// An OPTIONS to the proxy itself.
