@@ -2,3 +2,4 @@
 //! registrar + usrloc semantics).
 
 pub mod binding;
+pub mod store;
