@@ -10,6 +10,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod ids;
 pub mod logging;
+pub mod nat;
 pub mod proxy;
 pub mod registrar;
 pub mod runtime;
