@@ -5,6 +5,9 @@
 //! generic-param: `;tag=`, `;expires=`, `;q=`, `;received="sip:..."`).
 //! Every slice handed out borrows from the input, so callers can turn it
 //! into a byte range by pointer difference and edit the message in place.
+//! Scans run over the character-class table of [`super::uri`].
+
+use super::uri::{LAX_NAME, LAX_VALUE, QDTEXT, TOKEN, scan_class};
 
 /// One parameter of a list, as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +57,14 @@ impl<'a> Iterator for ParamIter<'a> {
             return None;
         }
         let name_start = skip_ws(text, start + 1);
-        let name_end = scan(text, name_start, |b| b != b';' && b != b'=' && !is_ws(b));
+        let name_end = scan_class(text, name_start, LAX_NAME);
         let after_name = skip_ws(text, name_end);
         let (value, end) = if text.get(after_name) == Some(&b'=') {
             let v_start = skip_ws(text, after_name + 1);
             let v_end = if text.get(v_start) == Some(&b'"') {
                 quoted_end(text, v_start).unwrap_or(text.len())
             } else {
-                scan(text, v_start, |b| b != b';' && !is_ws(b))
+                scan_class(text, v_start, LAX_VALUE)
             };
             (Some(&text[v_start..v_end]), v_end)
         } else {
@@ -79,7 +82,7 @@ impl<'a> Iterator for ParamIter<'a> {
 impl std::iter::FusedIterator for ParamIter<'_> {}
 
 /// First param with this name, ASCII case-insensitive: `Some(value)` where
-/// value is `None` for a flag param.
+/// value is `None` for a flag param. Stops at the first match.
 pub fn find<'a>(text: &'a [u8], name: &[u8]) -> Option<Option<&'a [u8]>> {
     iter(text)
         .find(|p| p.name.eq_ignore_ascii_case(name))
@@ -110,7 +113,7 @@ pub fn validate(text: &[u8]) -> Result<(), usize> {
             return Err(i);
         }
         i = skip_lws(text, i + 1)?;
-        let name_end = scan(text, i, is_token);
+        let name_end = scan_class(text, i, TOKEN);
         if name_end == i {
             return Err(i);
         }
@@ -136,7 +139,7 @@ fn value_end(text: &[u8], i: usize) -> Result<usize, usize> {
             Ok(close + 1)
         }
         _ => {
-            let end = scan(text, i, is_token);
+            let end = scan_class(text, i, TOKEN);
             if end == i { Err(i) } else { Ok(end) }
         }
     }
@@ -146,39 +149,47 @@ fn value_end(text: &[u8], i: usize) -> Result<usize, usize> {
 /// (RFC 3261 §25.1 quoted-string, qdtext, quoted-pair).
 fn quoted_valid_end(text: &[u8], open: usize) -> Result<usize, usize> {
     let mut i = open + 1;
-    while let Some(&b) = text.get(i) {
-        match b {
-            b'"' => return Ok(i + 1),
+    loop {
+        i = scan_class(text, i, QDTEXT);
+        match text.get(i) {
+            None => return Err(open),
+            Some(b'"') => return Ok(i + 1),
             // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
-            b'\\' => match text.get(i + 1) {
+            Some(b'\\') => match text.get(i + 1) {
                 Some(&c) if c <= 0x7f && c != b'\n' && c != b'\r' => i += 2,
                 _ => return Err(i),
             },
-            b' ' | b'\t' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80.. => i += 1,
-            b'\r' | b'\n' => i = skip_lws(text, i)?,
-            _ => return Err(i),
+            Some(b'\r' | b'\n') => i = skip_lws(text, i)?,
+            Some(_) => return Err(i),
         }
     }
-    Err(open)
 }
 
 /// Index after the quoted-string opening at `open`, honouring `\` escapes;
 /// `None` if it is not terminated.
 fn quoted_end(text: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
-    while let Some(&b) = text.get(i) {
-        match b {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', text.get(i..)?)?;
+        if text[at] == b'"' {
+            return Some(at + 1);
         }
+        i = at + 2;
     }
-    None
 }
 
 /// Skips LWS strictly (RFC 3261 §25.1: `[*WSP CRLF] 1*WSP`, bare LF also
 /// accepted as a line end). A line end not followed by WSP is an error.
-fn skip_lws(text: &[u8], mut i: usize) -> Result<usize, usize> {
+#[inline]
+fn skip_lws(text: &[u8], i: usize) -> Result<usize, usize> {
+    match text.get(i) {
+        Some(b' ' | b'\t' | b'\r' | b'\n') => skip_lws_slow(text, i),
+        _ => Ok(i),
+    }
+}
+
+/// The loop of [`skip_lws`], out of line: whitespace is rare here.
+fn skip_lws_slow(text: &[u8], mut i: usize) -> Result<usize, usize> {
     loop {
         match text.get(i) {
             Some(b' ' | b'\t') => i += 1,
@@ -199,29 +210,11 @@ fn folded(text: &[u8], at: usize, next: usize) -> Result<usize, usize> {
 }
 
 /// Skips whitespace leniently (any SP, HTAB, CR, LF), for [`iter`].
-fn skip_ws(text: &[u8], i: usize) -> usize {
-    scan(text, i, is_ws)
-}
-
-/// Index of the first byte at or after `i` that fails `keep` (or the end).
-fn scan(text: &[u8], i: usize, keep: impl Fn(u8) -> bool) -> usize {
-    let rest = text.get(i..).unwrap_or(&[]);
-    rest.iter()
-        .position(|&b| !keep(b))
-        .map_or(text.len(), |p| i + p)
-}
-
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// RFC 3261 §25.1 token characters.
-fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+fn skip_ws(text: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\r' | b'\n') = text.get(i) {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]
@@ -355,6 +348,27 @@ mod tests {
         for (t, pos) in bad {
             assert_eq!(validate(t), Err(*pos), "{}", String::from_utf8_lossy(t));
         }
+    }
+
+    #[test]
+    fn find_stops_at_first_match() {
+        // The first match is returned even if the list goes bad later.
+        let t = b";a=1;tag=x;tag=y;b=\"unterminated";
+        assert_eq!(find(t, b"tag"), Some(Some(&b"x"[..])));
+        assert_eq!(find(t, b"b"), Some(Some(&b"\"unterminated"[..])));
+        assert_eq!(find(t, b"ta"), None);
+        assert_eq!(find(b";a=\"x\\\"", b"a"), Some(Some(&b"\"x\\\""[..])));
+        assert_eq!(find(b";a=\"x\\", b"a"), Some(Some(&b"\"x\\"[..])));
+    }
+
+    #[test]
+    fn validate_long_runs() {
+        // Tokens and quoted strings longer than one scan step.
+        let t = b";branch=z9hG4bK776asdhds;received=192.0.2.1;x=\"a b\\\"c;d\"";
+        assert_eq!(validate(t), Ok(()));
+        assert_eq!(validate(b";branch=z9hG4bK776as/hds"), Err(20));
+        assert_eq!(validate(b";abcdefgh@"), Err(9));
+        assert_eq!(validate(b";x=\"abcdefgh\x01\""), Err(12));
     }
 
     #[test]

@@ -113,44 +113,15 @@ impl<'a> Uri<'a> {
         if input.is_empty() {
             return Err(UriError::Empty);
         }
+        let parsed = parse_valid(input);
         // RFC 4475 §3.1.2.8: whitespace, controls and raw non-ASCII never
-        // belong in a URI; rejecting them up front keeps later scans simple.
-        if input.iter().any(|&b| b <= b' ' || b >= 0x7f) {
+        // belong in a URI, and that error wins over any other. No class in
+        // CLASS admits such a byte, so a URI that parses holds none, and only
+        // one that fails (or is opaque) needs scanning for them.
+        if parsed.is_err() && has_illegal(input) {
             return Err(UriError::IllegalChar);
         }
-        let colon = scheme_end(input)?;
-        let scheme_text = &input[..colon];
-        let rest_start = colon + 1;
-        if rest_start == input.len() {
-            return Err(UriError::NothingAfterScheme);
-        }
-        let scheme = if scheme_text.eq_ignore_ascii_case(b"sip") {
-            Scheme::Sip
-        } else if scheme_text.eq_ignore_ascii_case(b"sips") {
-            Scheme::Sips
-        } else if scheme_text.eq_ignore_ascii_case(b"tel") {
-            Scheme::Tel
-        } else {
-            Scheme::Other
-        };
-        let mut uri = Uri {
-            raw: input,
-            scheme,
-            scheme_text,
-            user: None,
-            password: None,
-            host: None,
-            host_text: &input[input.len()..],
-            port: None,
-            params: &input[input.len()..],
-            headers: None,
-        };
-        match scheme {
-            Scheme::Sip | Scheme::Sips => uri.parse_sip(rest_start)?,
-            Scheme::Tel => uri.parse_tel(rest_start)?,
-            Scheme::Other => {}
-        }
-        Ok(uri)
+        parsed
     }
 
     /// The first URI parameter with this name (case-insensitive):
@@ -200,103 +171,233 @@ impl<'a> Uri<'a> {
     pub fn is_sip(&self) -> bool {
         matches!(self.scheme, Scheme::Sip | Scheme::Sips)
     }
+}
 
-    /// RFC 3261 §25.1 SIP-URI / SIPS-URI after the scheme's ':'.
-    fn parse_sip(&mut self, rest_start: usize) -> Result<(), UriError> {
-        let raw = self.raw;
-        let rest = &raw[rest_start..];
-        // '@' is legal only as the userinfo terminator (it is in no other
-        // production), so the first one is it; a second one fails below.
-        let hp_start = match memchr::memchr(b'@', rest) {
-            Some(at) => {
-                self.parse_userinfo(&rest[..at])?;
-                rest_start + at + 1
-            }
-            None => rest_start,
-        };
-        let after = &raw[hp_start..];
-        let hp_len = memchr::memchr2(b';', b'?', after).unwrap_or(after.len());
-        let (host, host_text, port) = parse_hostport(&after[..hp_len])?;
-        self.host = Some(host);
-        self.host_text = host_text;
-        self.port = port;
-        let tail = &after[hp_len..];
-        let params_len = memchr::memchr(b'?', tail).unwrap_or(tail.len());
-        self.params = &tail[..params_len];
-        check_params(self.params, PARAM)?;
-        if let Some(headers) = tail.get(params_len + 1..) {
-            check_headers(headers)?;
-            self.headers = Some(headers);
-        }
-        Ok(())
+/// [`Uri::parse`] for a non-empty `input`, except that an illegal byte may
+/// surface as another error.
+fn parse_valid(input: &[u8]) -> Result<Uri<'_>, UriError> {
+    let (scheme, colon) = scheme(input)?;
+    let rest_start = colon + 1;
+    if rest_start == input.len() {
+        return Err(UriError::NothingAfterScheme);
     }
-
-    /// RFC 3261 §25.1 userinfo without its '@': `user [ ":" password ]`.
-    fn parse_userinfo(&mut self, userinfo: &'a [u8]) -> Result<(), UriError> {
-        let (user, password) = match memchr::memchr(b':', userinfo) {
-            Some(c) => (&userinfo[..c], Some(&userinfo[c + 1..])),
-            None => (userinfo, None),
-        };
-        if user.is_empty() {
-            return Err(UriError::BadUser);
+    match scheme {
+        Scheme::Sip | Scheme::Sips => parse_sip(input, scheme, colon),
+        Scheme::Tel => parse_tel(input, colon),
+        // Opaque: nothing else is checked, so check the bytes here.
+        Scheme::Other if has_illegal(input) => Err(UriError::IllegalChar),
+        Scheme::Other => {
+            let none = &input[input.len()..];
+            Ok(Uri {
+                raw: input,
+                scheme,
+                scheme_text: &input[..colon],
+                user: None,
+                password: None,
+                host: None,
+                host_text: none,
+                port: None,
+                params: none,
+                headers: None,
+            })
         }
-        check_chars(user, USER, UriError::BadUser)?;
-        if let Some(pw) = password {
-            check_chars(pw, PASSWORD, UriError::BadUser)?;
-        }
-        self.user = Some(user);
-        self.password = password;
-        Ok(())
-    }
-
-    /// RFC 3966 §3 telephone-subscriber after `tel:`.
-    fn parse_tel(&mut self, rest_start: usize) -> Result<(), UriError> {
-        let raw = self.raw;
-        let rest = &raw[rest_start..];
-        let number_len = memchr::memchr(b';', rest).unwrap_or(rest.len());
-        let number = &rest[..number_len];
-        check_tel_number(number)?;
-        self.user = Some(number);
-        self.host_text = &rest[number_len..number_len];
-        self.params = &rest[number_len..];
-        check_params(self.params, TEL_PNAME)
     }
 }
 
-/// Index of the ':' ending a valid scheme (RFC 3261 §25.1 scheme).
-fn scheme_end(input: &[u8]) -> Result<usize, UriError> {
-    let colon = memchr::memchr(b':', input).ok_or(UriError::BadScheme)?;
-    match &input[..colon] {
-        [first, more @ ..]
-            if first.is_ascii_alphabetic()
-                && more
-                    .iter()
-                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) =>
-        {
-            Ok(colon)
-        }
-        _ => Err(UriError::BadScheme),
-    }
-}
-
-/// RFC 3261 §25.1 hostport = host [ ":" port ].
-fn parse_hostport(hp: &[u8]) -> Result<(Host<'_>, &[u8], Option<u16>), UriError> {
-    let host_len = if hp.first() == Some(&b'[') {
-        memchr::memchr(b']', hp).ok_or(UriError::BadHost)? + 1
-    } else {
-        memchr::memchr(b':', hp).unwrap_or(hp.len())
+/// RFC 3261 §25.1 SIP-URI / SIPS-URI whose scheme ends at `raw[colon]`. One
+/// pass left to right, so errors come out in the order of the grammar.
+fn parse_sip(raw: &[u8], scheme: Scheme, colon: usize) -> Result<Uri<'_>, UriError> {
+    let rest_start = colon + 1;
+    let (user, password, hp_start) = match userinfo(&raw[rest_start..])? {
+        Some(u) => (Some(u.user), u.password, rest_start + u.len),
+        None => (None, None, rest_start),
     };
-    let (host_text, rest) = hp.split_at(host_len);
-    if host_text.is_empty() {
+    let hp = hostport(&raw[hp_start..])?;
+    let params_start = hp_start + hp.len;
+    let params_end = check_params(raw, params_start, PARAM)?;
+    let headers = match raw.get(params_end) {
+        None => None,
+        Some(b'?') => {
+            let headers = &raw[params_end + 1..];
+            check_headers(headers)?;
+            Some(headers)
+        }
+        // A byte outside paramchar (RFC 3261 §25.1 uri-parameter).
+        Some(_) => return Err(UriError::BadParam),
+    };
+    Ok(Uri {
+        raw,
+        scheme,
+        scheme_text: &raw[..colon],
+        user,
+        password,
+        host: Some(hp.host),
+        host_text: hp.host_text,
+        port: hp.port,
+        params: &raw[params_start..params_end],
+        headers,
+    })
+}
+
+/// A valid userinfo: user, password, and its length incl. the '@'.
+struct UserInfo<'a> {
+    user: &'a [u8],
+    password: Option<&'a [u8]>,
+    len: usize,
+}
+
+/// RFC 3261 §25.1 `userinfo = user [ ":" password ] "@"` at the start of
+/// `rest`, validated in the same pass that looks for its '@'; `None` if
+/// there is no userinfo.
+fn userinfo(rest: &[u8]) -> Result<Option<UserInfo<'_>>, UriError> {
+    // '@' is legal only as the userinfo terminator (it is in no other
+    // production, nor in an escape), so the first one is it and a second
+    // one fails later. A fault met before it is a userinfo fault only if an
+    // '@' follows; otherwise this was the hostport, parsed next.
+    let fault = |at: usize, err: UriError| match rest.get(at..) {
+        Some(tail) if memchr::memchr(b'@', tail).is_some() => Err(err),
+        _ => Ok(None),
+    };
+    // ':' is in neither class, so the user ends at the first one.
+    let user_end = match scan(rest, 0, USER) {
+        Ok(end) => end,
+        Err(pct) => return fault(pct, UriError::BadEscape),
+    };
+    // An empty user is the first fault, before any in the password.
+    let empty_user_or = |err| match user_end {
+        0 => UriError::BadUser,
+        _ => err,
+    };
+    let at = match rest.get(user_end) {
+        Some(b'@') => user_end,
+        Some(b':') => match scan(rest, user_end + 1, PASSWORD) {
+            Ok(end) if rest.get(end) == Some(&b'@') => end,
+            Ok(end) => return fault(end, UriError::BadUser),
+            Err(pct) => return fault(pct, empty_user_or(UriError::BadEscape)),
+        },
+        _ => return fault(user_end, UriError::BadUser),
+    };
+    if user_end == 0 {
+        return Err(UriError::BadUser);
+    }
+    Ok(Some(UserInfo {
+        user: &rest[..user_end],
+        // None when there is no ':' (at == user_end).
+        password: rest.get(user_end + 1..at),
+        len: at + 1,
+    }))
+}
+
+/// A valid hostport and its length.
+struct HostPort<'a> {
+    host: Host<'a>,
+    host_text: &'a [u8],
+    port: Option<u16>,
+    len: usize,
+}
+
+/// RFC 3261 §25.1 hostport = host [ ":" port ] at the start of `s`, which
+/// it must fill up to ';', '?' or the end.
+fn hostport(s: &[u8]) -> Result<HostPort<'_>, UriError> {
+    if s.first() == Some(&b'[') {
+        return v6_hostport(s);
+    }
+    let (host_len, host) = scan_host(s);
+    if !matches!(s.get(host_len), None | Some(b':' | b';' | b'?')) {
+        return Err(UriError::BadHost);
+    }
+    if host_len == 0 {
         return Err(UriError::MissingHost);
     }
+    let host = host.ok_or(UriError::BadHost)?;
+    let (port, len) = match s.get(host_len) {
+        Some(b':') => scan_port(s, host_len + 1).map(|(p, end)| (Some(p), end))?,
+        _ => (None, host_len),
+    };
+    Ok(HostPort {
+        host,
+        host_text: &s[..host_len],
+        port,
+        len,
+    })
+}
+
+/// hostport whose host is an IPv6reference. Rare, so it stays simple: std
+/// parses the address.
+fn v6_hostport(s: &[u8]) -> Result<HostPort<'_>, UriError> {
+    let len = memchr::memchr2(b';', b'?', s).unwrap_or(s.len());
+    let hp = &s[..len];
+    let host_len = memchr::memchr(b']', hp).ok_or(UriError::BadHost)? + 1;
+    let host_text = &hp[..host_len];
     let host = parse_host(host_text)?;
-    let port = match rest {
+    let port = match &hp[host_len..] {
         [] => None,
-        [b':', digits @ ..] => Some(parse_port(digits)?),
+        [b':', ..] => Some(scan_port(hp, host_len + 1)?.0),
         _ => return Err(UriError::BadHost),
     };
-    Ok((host, host_text, port))
+    Ok(HostPort {
+        host,
+        host_text,
+        port,
+        len,
+    })
+}
+
+/// RFC 3966 §3 telephone-subscriber after `tel:` (`raw[colon]`).
+fn parse_tel(raw: &[u8], colon: usize) -> Result<Uri<'_>, UriError> {
+    let rest = &raw[colon + 1..];
+    let number_len = memchr::memchr(b';', rest).unwrap_or(rest.len());
+    let number = &rest[..number_len];
+    check_tel_number(number)?;
+    // The params run to the end: '?' is no paramchar here.
+    if check_params(raw, colon + 1 + number_len, TEL_PNAME)? != raw.len() {
+        return Err(UriError::BadParam);
+    }
+    Ok(Uri {
+        raw,
+        scheme: Scheme::Tel,
+        scheme_text: &raw[..colon],
+        user: Some(number),
+        password: None,
+        host: None,
+        host_text: &rest[number_len..number_len],
+        port: None,
+        params: &rest[number_len..],
+        headers: None,
+    })
+}
+
+/// Whether `input` holds whitespace, a control or a non-ASCII byte
+/// (RFC 4475 §3.1.2.8).
+fn has_illegal(input: &[u8]) -> bool {
+    input.iter().any(|&b| !(0x21..0x7f).contains(&b))
+}
+
+/// The scheme of `input` and the index of the ':' ending it (RFC 3261 §25.1
+/// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), matched
+/// case-insensitively, §19.1.4).
+fn scheme(input: &[u8]) -> Result<(Scheme, usize), UriError> {
+    // Setting bit 5 lowercases a capital and changes no other scheme
+    // character, nor makes any byte but a capital a lowercase letter.
+    let lower = |b: &u8| b | 0x20;
+    match input {
+        [a, b, c, b':', ..] => match [lower(a), lower(b), lower(c)] {
+            [b's', b'i', b'p'] => return Ok((Scheme::Sip, 3)),
+            [b't', b'e', b'l'] => return Ok((Scheme::Tel, 3)),
+            _ => {}
+        },
+        [a, b, c, d, b':', ..] if [lower(a), lower(b), lower(c), lower(d)] == *b"sips" => {
+            return Ok((Scheme::Sips, 4));
+        }
+        _ => {}
+    }
+    if !input.first().is_some_and(u8::is_ascii_alphabetic) {
+        return Err(UriError::BadScheme);
+    }
+    match scan_class(input, 1, SCHEME) {
+        end if input.get(end) == Some(&b':') => Ok((Scheme::Other, end)),
+        _ => Err(UriError::BadScheme),
+    }
 }
 
 /// Parses a host as written: RFC 3261 §25.1 host = hostname / IPv4address /
@@ -306,104 +407,196 @@ pub fn parse_host(text: &[u8]) -> Result<Host<'_>, UriError> {
         let s = std::str::from_utf8(inner).map_err(|_| UriError::BadHost)?;
         return s.parse().map(Host::V6).map_err(|_| UriError::BadHost);
     }
-    if let Some(v4) = parse_ipv4(text) {
-        return Ok(Host::V4(v4));
+    match scan_host(text) {
+        (len, Some(host)) if len == text.len() => Ok(host),
+        _ => Err(UriError::BadHost),
     }
-    // An all-numeric text that is no valid quad (1.2.3.256) fails here too,
-    // because a toplabel must start with ALPHA.
-    if is_hostname(text) {
-        Ok(Host::Domain(text))
+}
+
+/// Scans the run of hostname characters (alphanum, '-', '.') at the start
+/// of `s`: its length, and what it is if it is an IPv4address or hostname.
+/// An all-numeric run that is no valid quad (1.2.3.256) is neither, because
+/// a toplabel must start with ALPHA.
+fn scan_host(s: &[u8]) -> (usize, Option<Host<'_>>) {
+    // A quad followed by more hostname characters is no IPv4address.
+    if let Some((len, v4)) = scan_ipv4(s)
+        && s.get(len).is_none_or(|&b| !is_host_char(b))
+    {
+        return (len, Some(Host::V4(v4)));
+    }
+    let (len, ok) = scan_hostname(s);
+    (len, ok.then_some(Host::Domain(&s[..len])))
+}
+
+fn is_host_char(b: u8) -> bool {
+    class(b) & ALNUM != 0 || b == b'-' || b == b'.'
+}
+
+/// RFC 3261 §25.1 IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT
+/// at the start of `s`, each octet at most 255 (leading zeros are decimal,
+/// as the grammar allows): its length and value. The caller checks what
+/// follows.
+fn scan_ipv4(s: &[u8]) -> Option<(usize, Ipv4Addr)> {
+    let (a, i) = octet(s, 0)?;
+    let (b, i) = dot_octet(s, i)?;
+    let (c, i) = dot_octet(s, i)?;
+    let (d, i) = dot_octet(s, i)?;
+    Some((i, Ipv4Addr::new(a, b, c, d)))
+}
+
+/// `"." octet` at `s[i]`; see [`octet`].
+fn dot_octet(s: &[u8], i: usize) -> Option<(u8, usize)> {
+    match s.get(i) {
+        Some(b'.') => octet(s, i + 1),
+        _ => None,
+    }
+}
+
+/// The 1*3DIGIT octet at `s[i]`, at most 255, and where it ends. A fourth
+/// digit is left for the caller to reject as what follows.
+fn octet(s: &[u8], i: usize) -> Option<(u8, usize)> {
+    let digit_at = |k: usize| s.get(k).and_then(|&b| digit(b)).map(u32::from);
+    let mut v = digit_at(i)?;
+    let mut end = i + 1;
+    if let Some(d) = digit_at(end) {
+        v = v * 10 + d;
+        end += 1;
+        if let Some(d) = digit_at(end) {
+            v = v * 10 + d;
+            end += 1;
+        }
+    }
+    Some((u8::try_from(v).ok()?, end))
+}
+
+/// Scans the run of hostname characters at the start of `s`: its length,
+/// and whether it is an RFC 3261 §25.1 hostname =
+/// *( domainlabel "." ) toplabel [ "." ], where a label is alphanums with
+/// inner '-' and the toplabel starts with ALPHA.
+fn scan_hostname(s: &[u8]) -> (usize, bool) {
+    let mut ok = true;
+    // Where the current label starts, and where the one before it started.
+    let (mut label, mut prev_label) = (0, 0);
+    let mut i = 0;
+    loop {
+        i = scan_class(s, i, ALNUM);
+        match s.get(i) {
+            Some(b'-') => ok &= i != label,
+            Some(b'.') => {
+                ok &= i != label && s[i - 1] != b'-';
+                prev_label = label;
+                label = i + 1;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    // One trailing '.' is allowed: the toplabel is then the label before it.
+    let top = if label < i {
+        ok &= s[i - 1] != b'-';
+        label
     } else {
-        Err(UriError::BadHost)
-    }
-}
-
-/// RFC 3261 §25.1 IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT,
-/// each octet at most 255 (leading zeros are decimal, as the grammar allows).
-fn parse_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = text.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let v = part.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
-        *octet = u8::try_from(v).ok()?;
-    }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
-}
-
-/// RFC 3261 §25.1 hostname = *( domainlabel "." ) toplabel [ "." ].
-fn is_hostname(text: &[u8]) -> bool {
-    let text = text.strip_suffix(b".").unwrap_or(text);
-    let label_ok = |l: &[u8]| match l {
-        [] => false,
-        [one] => one.is_ascii_alphanumeric(),
-        [first, mid @ .., last] => {
-            first.is_ascii_alphanumeric()
-                && last.is_ascii_alphanumeric()
-                && mid.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-        }
+        ok &= i > 0;
+        prev_label
     };
-    let top_ok = text
-        .rsplit(|&b| b == b'.')
-        .next()
-        .and_then(|top| top.first())
-        .is_some_and(u8::is_ascii_alphabetic);
-    top_ok && text.split(|&b| b == b'.').all(label_ok)
+    (i, ok && s.get(top).is_some_and(u8::is_ascii_alphabetic))
 }
 
-/// RFC 3261 §25.1 port = 1*DIGIT; must fit a u16 and not be 0.
-fn parse_port(digits: &[u8]) -> Result<u16, UriError> {
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+/// RFC 3261 §25.1 port = 1*DIGIT from `s[i]`, up to the end of hostport
+/// (';', '?' or the end); must fit a u16 and not be 0. Returns the port and
+/// where it ends.
+fn scan_port(s: &[u8], mut i: usize) -> Result<(u16, usize), UriError> {
+    let start = i;
+    // Leading zeros are allowed; the saturating value bounds the rest.
+    let mut v = 0u32;
+    while let Some(d) = s.get(i).and_then(|&b| digit(b)) {
+        v = (v * 10 + u32::from(d)).min(1 << 16);
+        i += 1;
+    }
+    if i == start || !matches!(s.get(i), None | Some(b';' | b'?')) {
         return Err(UriError::BadPort);
     }
-    // Leading zeros are allowed; checked arithmetic bounds the value.
-    let port = digits.iter().try_fold(0u16, |v, &d| {
-        v.checked_mul(10)?.checked_add(u16::from(d - b'0'))
-    });
-    match port {
-        Some(p) if p != 0 => Ok(p),
+    match u16::try_from(v) {
+        Ok(p) if p != 0 => Ok((p, i)),
         _ => Err(UriError::BadPort),
     }
 }
 
-/// Checks `*( ";" name [ "=" value ] )` with both non-empty: RFC 3261 §25.1
-/// uri-parameter (pname, pvalue = 1*paramchar) or, with `TEL_PNAME`, RFC 3966
-/// §3 parameter (pname = 1*( alphanum / "-" )).
-fn check_params(text: &[u8], name_class: u8) -> Result<(), UriError> {
-    if text.is_empty() {
-        return Ok(());
-    }
-    let rest = text.strip_prefix(b";").ok_or(UriError::BadParam)?;
-    for param in rest.split(|&b| b == b';') {
-        let (name, value) = match memchr::memchr(b'=', param) {
-            Some(eq) => (&param[..eq], Some(&param[eq + 1..])),
-            None => (param, None),
-        };
-        if name.is_empty() || value.is_some_and(<[u8]>::is_empty) {
+fn digit(b: u8) -> Option<u8> {
+    let d = b.wrapping_sub(b'0');
+    (d < 10).then_some(d)
+}
+
+/// Checks the `*( ";" name [ "=" value ] )` starting at `s[i]`, names and
+/// values non-empty: RFC 3261 §25.1 uri-parameter (pname, pvalue =
+/// 1*paramchar) or, with `TEL_PNAME`, RFC 3966 §3 parameter (pname =
+/// 1*( alphanum / "-" )). Returns where the list ends: at the first byte
+/// that continues none of it, which the caller checks.
+fn check_params(s: &[u8], mut i: usize, name_class: u16) -> Result<usize, UriError> {
+    while s.get(i) == Some(&b';') {
+        let name = i + 1;
+        i = scan(s, name, name_class).map_err(|at| param_escape_error(s, at, name_class))?;
+        if i == name {
             return Err(UriError::BadParam);
         }
-        check_chars(name, name_class, UriError::BadParam)?;
-        check_chars(value.unwrap_or_default(), PARAM, UriError::BadParam)?;
+        if s.get(i) == Some(&b'=') {
+            let value = i + 1;
+            i = scan(s, value, PARAM).map_err(|_| UriError::BadEscape)?;
+            if i == value {
+                return Err(UriError::BadParam);
+            }
+        }
     }
-    Ok(())
+    Ok(i)
+}
+
+/// The error for a bad escape at `s[at]` in a parameter name: an empty
+/// value later in the same parameter (`;a%zz=`) is reported first.
+#[cold]
+fn param_escape_error(s: &[u8], at: usize, name_class: u16) -> UriError {
+    let rest = &s[at..];
+    // For sip the list ends at '?'; for tel '?' is just a bad character.
+    let list_len = match name_class {
+        PARAM => memchr::memchr(b'?', rest).unwrap_or(rest.len()),
+        _ => rest.len(),
+    };
+    let param = &rest[..memchr::memchr(b';', &rest[..list_len]).unwrap_or(list_len)];
+    match memchr::memchr(b'=', param) {
+        Some(eq) if eq + 1 == param.len() => UriError::BadParam,
+        _ => UriError::BadEscape,
+    }
 }
 
 /// RFC 3261 §25.1 headers = header *( "&" header ), header = hname "=" hvalue,
 /// hname = 1*( hnv-unreserved / unreserved / escaped ), hvalue = *( same ).
-fn check_headers(text: &[u8]) -> Result<(), UriError> {
-    for header in text.split(|&b| b == b'&') {
-        let eq = memchr::memchr(b'=', header).ok_or(UriError::BadHeader)?;
-        let (name, value) = (&header[..eq], &header[eq + 1..]);
-        if name.is_empty() {
+fn check_headers(s: &[u8]) -> Result<(), UriError> {
+    let mut i = 0;
+    loop {
+        let name = i;
+        i = scan(s, name, HEADER).map_err(|at| header_escape_error(s, at))?;
+        // '=' is no hname character, so a name stops at the first one.
+        if i == name || s.get(i) != Some(&b'=') {
             return Err(UriError::BadHeader);
         }
-        check_chars(name, HEADER, UriError::BadHeader)?;
-        check_chars(value, HEADER, UriError::BadHeader)?;
+        i = scan(s, i + 1, HEADER).map_err(|_| UriError::BadEscape)?;
+        match s.get(i) {
+            None => return Ok(()),
+            Some(b'&') => i += 1,
+            Some(_) => return Err(UriError::BadHeader),
+        }
     }
-    Ok(())
+}
+
+/// The error for a bad escape at `s[at]` in a header name: a header with
+/// no '=' (`?a%zz&b=c`) is reported first.
+#[cold]
+fn header_escape_error(s: &[u8], at: usize) -> UriError {
+    let rest = &s[at..];
+    let header = &rest[..memchr::memchr(b'&', rest).unwrap_or(rest.len())];
+    match memchr::memchr(b'=', header) {
+        Some(_) => UriError::BadEscape,
+        None => UriError::BadHeader,
+    }
 }
 
 /// RFC 3966 §3: global-number-digits = "+" *phonedigit DIGIT *phonedigit,
@@ -439,36 +632,24 @@ fn check_tel_number(number: &[u8]) -> Result<(), UriError> {
     saw_digit.then_some(()).ok_or(UriError::BadTel)
 }
 
-/// Checks that every byte of `s` is in `class` or starts a valid `%HH`.
-fn check_chars(s: &[u8], class: u8, err: UriError) -> Result<(), UriError> {
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if b == b'%' {
-            decode_escape(s, i)?;
-            i += 3;
-        } else if CLASS[usize::from(b)] & class != 0 {
-            i += 1;
-        } else {
-            return Err(err);
-        }
-    }
-    Ok(())
-}
-
 /// Decodes the `%HH` at `s[i]` (RFC 3261 §25.1 escaped; `%00` is valid,
 /// RFC 4475 §3.1.1.4).
 fn decode_escape(s: &[u8], i: usize) -> Result<u8, UriError> {
-    let digit = |k: usize| s.get(i + k).copied().and_then(hex);
-    match (digit(1), digit(2)) {
+    let nibble = |k: usize| s.get(i + k).copied().and_then(hex);
+    match (nibble(1), nibble(2)) {
         (Some(h), Some(l)) => Ok((h << 4) | l),
         _ => Err(UriError::BadEscape),
     }
 }
 
 fn hex(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    if class(b) & HEX == 0 {
+        None
+    } else if b <= b'9' {
+        Some(b - b'0')
+    } else {
+        Some((b | 0x20) - b'a' + 10)
+    }
 }
 
 /// Decodes `%HH` escapes of `src` onto `out` (RFC 3261 §19.1.4). On a bad
@@ -531,28 +712,96 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
     (start.checked_add(inner.len())? <= outer.len()).then_some(start)
 }
 
-// Character classes of RFC 3261 §25.1 (and RFC 3966 §3 pname), one bit each.
+/// The character classes of `b`: a set of the bits below.
+fn class(b: u8) -> u16 {
+    CLASS[usize::from(b)]
+}
+
+/// Index of the first byte at or after `i` that is in none of `classes`
+/// (or the end). The hot loop of every parser here: one table load a byte.
+#[inline]
+pub(crate) fn scan_class(s: &[u8], mut i: usize, classes: u16) -> usize {
+    let is = |b: u8| class(b) & classes != 0;
+    // Four bytes a step, one bounds check for the four.
+    while let Some(&[a, b, c, d]) = s.get(i..i + 4) {
+        if !is(a) {
+            return i;
+        }
+        if !is(b) {
+            return i + 1;
+        }
+        if !is(c) {
+            return i + 2;
+        }
+        if !is(d) {
+            return i + 3;
+        }
+        i += 4;
+    }
+    while s.get(i).is_some_and(|&b| is(b)) {
+        i += 1;
+    }
+    i
+}
+
+/// Like [`scan_class`], also stepping over `%HH` escapes (RFC 3261 §25.1
+/// escaped, allowed wherever `classes` is used here); `Err` holds the index
+/// of a '%' not followed by two hex digits.
+#[inline]
+fn scan(s: &[u8], mut i: usize, classes: u16) -> Result<usize, usize> {
+    loop {
+        i = scan_class(s, i, classes);
+        if s.get(i) != Some(&b'%') {
+            return Ok(i);
+        }
+        if decode_escape(s, i).is_err() {
+            return Err(i);
+        }
+        i += 3;
+    }
+}
+
+// Character classes, one bit each: of RFC 3261 §25.1 (and RFC 3966 §3
+// pname) for URIs, and of the parameter readers in `params`. No class but
+// the last three admits whitespace, a control or a non-ASCII byte.
 /// user = 1*( unreserved / escaped / user-unreserved ).
-const USER: u8 = 1;
+const USER: u16 = 1;
 /// password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," ).
-const PASSWORD: u8 = 2;
+const PASSWORD: u16 = 1 << 1;
 /// paramchar = param-unreserved / unreserved / escaped.
-const PARAM: u8 = 4;
+const PARAM: u16 = 1 << 2;
 /// hname / hvalue = *( hnv-unreserved / unreserved / escaped ).
-const HEADER: u8 = 8;
+const HEADER: u16 = 1 << 3;
 /// RFC 3966 pname = 1*( alphanum / "-" ).
-const TEL_PNAME: u8 = 16;
+const TEL_PNAME: u16 = 1 << 4;
+/// The characters after a scheme's first: ALPHA / DIGIT / "+" / "-" / ".".
+const SCHEME: u16 = 1 << 5;
+/// alphanum.
+const ALNUM: u16 = 1 << 6;
+/// HEXDIG, either case.
+const HEX: u16 = 1 << 7;
+/// token = 1*( alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
+/// "'" / "~" ).
+pub(crate) const TOKEN: u16 = 1 << 8;
+/// qdtext = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII (bytes of a
+/// line end are not in it: a fold is checked apart).
+pub(crate) const QDTEXT: u16 = 1 << 9;
+/// What a lenient parameter name runs over: all but ';', '=' and whitespace.
+pub(crate) const LAX_NAME: u16 = 1 << 10;
+/// What a lenient parameter value runs over: all but ';' and whitespace.
+pub(crate) const LAX_VALUE: u16 = 1 << 11;
 
-static CLASS: [u8; 256] = build_classes();
+static CLASS: [u16; 256] = build_classes();
 
-const fn build_classes() -> [u8; 256] {
-    let mut table = [0u8; 256];
+const fn build_classes() -> [u16; 256] {
+    let mut table = [0u16; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
         let mut c = 0;
+        let alnum = b.is_ascii_alphanumeric();
         // unreserved = alphanum / mark
-        if b.is_ascii_alphanumeric()
+        if alnum
             || matches!(
                 b,
                 b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
@@ -575,8 +824,35 @@ const fn build_classes() -> [u8; 256] {
         if matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
             c |= HEADER;
         }
-        if b.is_ascii_alphanumeric() || b == b'-' {
+        if alnum || b == b'-' {
             c |= TEL_PNAME;
+        }
+        if alnum || matches!(b, b'+' | b'-' | b'.') {
+            c |= SCHEME;
+        }
+        if alnum {
+            c |= ALNUM;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= HEX;
+        }
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            )
+        {
+            c |= TOKEN;
+        }
+        if matches!(b, b' ' | b'\t' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..) {
+            c |= QDTEXT;
+        }
+        let ws = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        if !ws && b != b';' {
+            c |= LAX_VALUE;
+            if b != b'=' {
+                c |= LAX_NAME;
+            }
         }
         table[i] = c;
         i += 1;
@@ -797,6 +1073,74 @@ mod tests {
             let got = Uri::parse(s).map(|u| u.raw);
             assert_eq!(got, Err(*err), "{}", String::from_utf8_lossy(s));
         }
+    }
+
+    #[test]
+    fn error_precedence() {
+        use UriError::*;
+        // Each input holds two faults (or a fault that only counts in some
+        // places); the error is the one the grammar meets first.
+        let rows: &[(&[u8], UriError)] = &[
+            // An illegal byte wins over any other fault, wherever it is.
+            (b"1sip:a b", IllegalChar),
+            (b"sip:%zz@h x", IllegalChar),
+            (b"foo:a b", IllegalChar),
+            // In a parameter an empty value comes before a bad escape in
+            // its name; in a header a missing '=' does.
+            (b"sip:h;a%zz=", BadParam),
+            (b"sip:h;a%zz=?x=y", BadParam),
+            (b"sip:h;a%zz=1", BadEscape),
+            (b"sip:h;a%zz", BadEscape),
+            (b"tel:1;a%zz=", BadParam),
+            (b"sip:h?a%zz&b=c", BadHeader),
+            (b"sip:h?a%zz=b", BadEscape),
+            // A fault before '@' is a userinfo fault; without an '@' the
+            // same bytes were a hostport.
+            (b"sip::%zz@h", BadUser),
+            (b"sip:a:%zz@h", BadEscape),
+            (b"sip:a:b;c@h", BadUser),
+            (b"sip:a\"b@c", BadUser),
+            (b"sip:a%zz", BadHost),
+            (b"sip:a\"b:c", BadHost),
+            (b"sip:a:b;c", BadPort),
+            // Hosts that look numeric but are no quad.
+            (b"sip:1.2.3.4a", BadHost),
+            (b"sip:1.2.3.0004", BadHost),
+            (b"sip:a.b..", BadHost),
+        ];
+        for (s, err) in rows {
+            let got = Uri::parse(s).map(|u| u.raw);
+            assert_eq!(got, Err(*err), "{}", String::from_utf8_lossy(s));
+        }
+        let host = |s: &'static str| ok(s).host;
+        let v4 = |a, b, c, d| Some(Host::V4(Ipv4Addr::new(a, b, c, d)));
+        assert_eq!(host("sip:01.02.03.004"), v4(1, 2, 3, 4));
+        assert_eq!(host("sip:1.2.3.4:5"), v4(1, 2, 3, 4));
+        let d = b"1.2.3.4.example.com";
+        assert_eq!(host("sip:1.2.3.4.example.com"), Some(Host::Domain(d)));
+        assert_eq!(host("sip:1234.com"), Some(Host::Domain(b"1234.com")));
+        assert_eq!(host("sip:a.b."), Some(Host::Domain(b"a.b.")));
+        assert_eq!(ok("sip:h:00005060").port, Some(5060));
+        assert_eq!(ok("tel:1;a%41=b").params, b";a%41=b");
+        assert_eq!(ok("sIp+x:h").scheme, Scheme::Other);
+        assert_eq!(ok("Tel:+1").scheme, Scheme::Tel);
+        assert_eq!(parse_host(b"1.2.3.4"), Ok(Host::V4([1, 2, 3, 4].into())));
+        assert_eq!(parse_host(b"1.2.3.4 "), Err(UriError::BadHost));
+        assert_eq!(parse_host(b""), Err(UriError::BadHost));
+    }
+
+    #[test]
+    fn classes_admit_no_illegal_byte() {
+        // Uri::parse looks for illegal bytes only when parsing fails, which
+        // is sound only while no URI class admits one.
+        let uri_classes = USER | PASSWORD | PARAM | HEADER | TEL_PNAME | SCHEME | ALNUM | HEX;
+        for b in (0..=b' ').chain(0x7f..=0xff) {
+            assert_eq!(class(b) & uri_classes, 0, "{b:#x}");
+            assert_eq!(class(b) & TOKEN, 0, "{b:#x}");
+        }
+        assert_eq!(hex(b'f'), Some(15));
+        assert_eq!(hex(b'A'), Some(10));
+        assert_eq!(hex(b'g'), None);
     }
 
     #[test]
