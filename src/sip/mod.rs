@@ -1,6 +1,7 @@
 //! The SIP message layer: a zero-copy view over received bytes (RFC 3261
 //! §7, §20, §25), typed values on demand, range edits and local responses.
 
+mod charclass;
 pub mod edit;
 pub mod error;
 pub mod fmt;

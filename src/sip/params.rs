@@ -5,9 +5,9 @@
 //! generic-param: `;tag=`, `;expires=`, `;q=`, `;received="sip:..."`).
 //! Every slice handed out borrows from the input, so callers can turn it
 //! into a byte range by pointer difference and edit the message in place.
-//! Scans run over the character-class table of [`super::uri`].
+//! Scans run over the character-class table of `super::charclass`.
 
-use super::uri::{LAX_NAME, LAX_VALUE, QDTEXT, TOKEN, scan_class};
+use super::charclass::{LAX_NAME, LAX_VALUE, QDTEXT, TOKEN, scan_class};
 
 /// One parameter of a list, as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
