@@ -12,9 +12,11 @@
 mod address;
 mod error;
 mod overrides;
+mod registrar;
 
 pub use address::{AddressError, DEFAULT_SIP_PORT, HostPort, ListenSpec, Transport};
 pub use error::ConfigError;
+pub use registrar::{RegistrarConfig, UsrlocConfig};
 
 use error::quoted;
 use serde::Deserialize;
@@ -38,6 +40,8 @@ const DEBUG_RANGE: std::ops::RangeInclusive<i32> = -5..=4;
 )]
 pub struct Config {
     pub core: CoreConfig,
+    pub registrar: RegistrarConfig,
+    pub usrloc: UsrlocConfig,
 }
 
 /// `[core]`: Kamailio core parameters, plus a few sipedge ones for sharding.
@@ -116,6 +120,8 @@ impl Config {
         let config: Config = serde_path_to_error::deserialize(root.clone())
             .map_err(|err| ConfigError::from_deserialize(err, &root))?;
         config.core.validate()?;
+        config.registrar.validate()?;
+        config.usrloc.validate()?;
         Ok(config)
     }
 }

@@ -49,29 +49,40 @@ fn example_file_equals_defaults() {
 #[test]
 fn example_file_documents_every_key() {
     let lines: Vec<&str> = EXAMPLE.lines().collect();
-    for key in known_keys("core") {
-        let at = lines
+    for section in ["core", "registrar", "usrloc"] {
+        let start = lines
             .iter()
-            .position(|l| l.starts_with(&format!("{key} =")))
-            .unwrap_or_else(|| panic!("example lacks core.{key}"));
-        assert!(
-            at > 0 && lines[at - 1].starts_with('#'),
-            "core.{key} has no comment above it"
-        );
-        let paragraph: String = lines[..at]
+            .position(|l| *l == format!("[{section}]"))
+            .unwrap_or_else(|| panic!("example lacks [{section}]"));
+        let end = lines[start + 1..]
             .iter()
-            .rev()
-            .take_while(|l| l.starts_with('#'))
-            .copied()
-            .collect();
-        assert!(
-            paragraph.contains("Default:"),
-            "core.{key}: no default documented"
-        );
-        assert!(
-            paragraph.contains("Kamailio:"),
-            "core.{key}: no Kamailio equivalent"
-        );
+            .position(|l| l.starts_with('['))
+            .map_or(lines.len(), |i| start + 1 + i);
+        for key in known_keys(section) {
+            let at = lines[start..end]
+                .iter()
+                .position(|l| l.starts_with(&format!("{key} =")))
+                .map(|i| start + i)
+                .unwrap_or_else(|| panic!("example lacks {section}.{key}"));
+            assert!(
+                lines[at - 1].starts_with('#'),
+                "{section}.{key} has no comment above it"
+            );
+            let paragraph: String = lines[..at]
+                .iter()
+                .rev()
+                .take_while(|l| l.starts_with('#'))
+                .copied()
+                .collect();
+            assert!(
+                paragraph.contains("Default:"),
+                "{section}.{key}: no default documented"
+            );
+            assert!(
+                paragraph.contains("Kamailio:"),
+                "{section}.{key}: no Kamailio equivalent"
+            );
+        }
     }
 }
 
@@ -264,11 +275,11 @@ fn unknown_keys_and_sections() {
     );
     assert_eq!(
         error("[tm]\nfr_timer = 1"),
-        "tm: unknown section (known sections: core)"
+        "tm: unknown section (known sections: core, registrar, usrloc)"
     );
     assert_eq!(
         error("children = 2"),
-        "children: unknown section (known sections: core)"
+        "children: unknown section (known sections: core, registrar, usrloc)"
     );
 }
 
@@ -299,4 +310,111 @@ fn malformed_set_is_refused() {
     assert!(e.contains("missing '='"), "{e}");
     let e = with_sets(&["children=2"]).unwrap_err().to_string();
     assert!(e.contains("missing the section"), "{e}");
+}
+
+#[test]
+fn registrar_and_usrloc_defaults() {
+    let c = Config::default();
+    let r = &c.registrar;
+    assert_eq!(
+        (r.default_expires, r.min_expires, r.max_expires),
+        (3600, 60, 3600)
+    );
+    assert_eq!(
+        (r.min_expires_mode, r.max_contacts, r.retry_after),
+        (0, 0, 0)
+    );
+    assert_eq!((r.default_q, r.default_q()), (-1, None));
+    assert!(r.append_branches && r.use_path && !r.path_use_received);
+    assert_eq!(r.received_param, "received");
+    assert_eq!(r.cseq_delay, 20);
+    let u = &c.usrloc;
+    assert_eq!((u.db_mode, u.timer_interval, u.matching_mode), (2, 1, 0));
+    assert!(!u.desc_time_order);
+    assert_eq!(u.db_path, Path::new("sipedge-data"));
+}
+
+#[test]
+fn registrar_and_usrloc_values() {
+    let c = with_sets(&[
+        "registrar.default_q=500",
+        "registrar.max_expires=0",
+        "registrar.min_expires=10",
+        "registrar.min_expires_mode=1",
+        "registrar.received_param=",
+        "usrloc.db_mode=0",
+        "usrloc.db_path=/var/lib/sipedge",
+        "usrloc.desc_time_order=true",
+    ])
+    .unwrap();
+    assert_eq!(c.registrar.default_q(), Some(500));
+    assert_eq!(c.registrar.max_expires, 0);
+    assert_eq!(c.registrar.min_expires_mode, 1);
+    assert_eq!(c.registrar.received_param, "");
+    assert_eq!(c.usrloc.db_mode, 0);
+    assert_eq!(c.usrloc.db_path, Path::new("/var/lib/sipedge"));
+    assert!(c.usrloc.desc_time_order);
+}
+
+#[test]
+fn registrar_and_usrloc_errors_name_key_value_reason() {
+    let e = |s: &[&str]| with_sets(s).unwrap_err().to_string();
+    assert_eq!(
+        e(&["registrar.default_expires=0"]),
+        "registrar.default_expires = 0: must be at least 1: 0 would turn every REGISTER without Expires into an unregister"
+    );
+    assert_eq!(
+        e(&["registrar.min_expires=7200"]),
+        "registrar.min_expires = 7200: must not exceed registrar.max_expires = 3600 (0 there means no limit)"
+    );
+    assert!(with_sets(&["registrar.min_expires=7200", "registrar.max_expires=0"]).is_ok());
+    assert_eq!(
+        e(&["registrar.min_expires_mode=2"]),
+        "registrar.min_expires_mode = 2: must be 0 (raise to min_expires) or 1 (answer 423 Interval Too Brief)"
+    );
+    assert_eq!(
+        e(&["registrar.default_q=1001"]),
+        "registrar.default_q = 1001: must be -1 (unspecified) or between 0 and 1000 (thousandths: 500 = q 0.5)"
+    );
+    assert!(e(&["registrar.default_q=-2"]).starts_with("registrar.default_q = -2: must be -1"));
+    assert_eq!(
+        e(&["registrar.received_param=\"a b\""]),
+        "registrar.received_param = \"a b\": must be a SIP token (letters, digits, -.!%*_+`'~) or empty to hide received"
+    );
+    assert_eq!(
+        e(&["usrloc.db_mode=3"]),
+        "usrloc.db_mode = 3: DB-only mode is not supported: sipedge has no SQL database and serves lookups from memory; use 1 (write-through) or 2 (write-back)"
+    );
+    assert_eq!(
+        e(&["usrloc.db_mode=4"]),
+        "usrloc.db_mode = 4: load once, then memory only, is not supported: its changes are never saved; use 2 (write-back) to keep them, or 0 (memory only)"
+    );
+    assert_eq!(
+        e(&["usrloc.db_mode=5"]),
+        "usrloc.db_mode = 5: must be 0 (memory only), 1 (write-through) or 2 (write-back)"
+    );
+    assert_eq!(
+        e(&["usrloc.timer_interval=0"]),
+        "usrloc.timer_interval = 0: must be at least 1 second: expired contacts are removed by this timer"
+    );
+    assert_eq!(
+        e(&["usrloc.matching_mode=1"]),
+        "usrloc.matching_mode = 1: only 0 (match on the Contact URI) is implemented; modes 1 (contact+callid), 2 (contact+path) and 3 (callid) are not"
+    );
+    assert_eq!(
+        e(&["usrloc.db_path=\"\""]),
+        "usrloc.db_path = \"\": must name a directory, e.g. \"sipedge-data\" or \"/var/lib/sipedge\""
+    );
+    let e = error("[registrar]\nmax_contacts = -1");
+    assert!(
+        e.starts_with("registrar.max_contacts = -1: invalid value"),
+        "{e}"
+    );
+    let e = error("[usrloc]\ncolour = 1");
+    assert!(
+        e.starts_with(
+            "usrloc.colour: unknown key (known keys in [usrloc]: db_mode, timer_interval"
+        ),
+        "{e}"
+    );
 }
