@@ -16,17 +16,11 @@ fn main() {
         // test every fixture once.
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/fixtures");
         for entry in std::fs::read_dir(dir).expect("fixtures folder") {
-            run(
-                &std::fs::read(entry.expect("fixture").path()).expect("read fixture"),
-                1,
-            );
+            run(&std::fs::read(entry.expect("fixture").path()).expect("read fixture"), 1);
         }
         return;
     };
-    let n: u64 = args
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("usage: icount FIXTURE ITERATIONS");
+    let n: u64 = args.next().and_then(|s| s.parse().ok()).expect("usage: icount FIXTURE ITERATIONS");
     run(&std::fs::read(&file).expect("read fixture"), n);
 }
 
@@ -36,14 +30,7 @@ fn run(bytes: &[u8], n: u64) {
     let mut e = Engine::standalone(now, &cfg);
     let src = "203.0.113.7:40112".parse().expect("address");
     for _ in 0..n {
-        e.handle_datagram(
-            now,
-            Datagram {
-                local: ListenerId(0),
-                src,
-                bytes: black_box(bytes),
-            },
-        );
+        e.handle_datagram(now, Datagram { local: ListenerId(0), src, bytes: black_box(bytes) });
         while let Some(t) = e.poll_transmit() {
             e.recycle(black_box(t).payload);
         }

@@ -15,11 +15,7 @@ use std::time::Instant;
 const REGISTER: &[u8] = include_bytes!("fixtures/register.sip");
 const INVITE_SDP: &[u8] = include_bytes!("fixtures/invite_sdp.sip");
 const OK_RR: &[u8] = include_bytes!("fixtures/ok_record_route.sip");
-const MESSAGES: [(&str, &[u8]); 3] = [
-    ("register", REGISTER),
-    ("invite_sdp", INVITE_SDP),
-    ("ok_record_route", OK_RR),
-];
+const MESSAGES: [(&str, &[u8]); 3] = [("register", REGISTER), ("invite_sdp", INVITE_SDP), ("ok_record_route", OK_RR)];
 
 fn parse_and_decide(c: &mut Criterion) {
     let mut myself = Myself::default();
@@ -47,14 +43,7 @@ fn engine_step(c: &mut Criterion) {
     for (name, bytes) in MESSAGES {
         g.bench_function(name, |b| {
             b.iter(|| {
-                e.handle_datagram(
-                    now,
-                    Datagram {
-                        local: ListenerId(0),
-                        src,
-                        bytes: black_box(bytes),
-                    },
-                );
+                e.handle_datagram(now, Datagram { local: ListenerId(0), src, bytes: black_box(bytes) });
                 while let Some(t) = e.poll_transmit() {
                     e.recycle(black_box(t).payload);
                 }

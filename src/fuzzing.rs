@@ -25,13 +25,7 @@ pub fn exercise_message(data: &[u8]) {
 }
 
 fn touch(m: &Message<'_>) {
-    let _ = (
-        m.cseq(),
-        m.max_forwards(),
-        m.expires(),
-        m.contact_set(),
-        m.call_id(),
-    );
+    let _ = (m.cseq(), m.max_forwards(), m.expires(), m.contact_set(), m.call_id());
     let _ = (m.from().map(|f| f.tag()), m.to().map(|t| t.tag()));
     for v in m.vias().flatten() {
         let _ = (v.branch(), v.rport(), v.received(), v.maddr());
@@ -52,6 +46,7 @@ fn touch(m: &Message<'_>) {
         source: ([127, 0, 0, 1], 5060).into(),
         to_tag: Some(b"t"),
         extra: &[],
+        raw_headers: b"",
         server: None,
     };
     build_response(m, &spec, &mut Vec::new());
@@ -59,13 +54,7 @@ fn touch(m: &Message<'_>) {
 
 pub fn exercise_uri(data: &[u8]) {
     if let Ok(u) = Uri::parse(data) {
-        let _ = (
-            u.transport(),
-            u.has_lr(),
-            u.maddr(),
-            u.hostport_end(),
-            u.params_end(),
-        );
+        let _ = (u.transport(), u.has_lr(), u.maddr(), u.hostport_end(), u.params_end());
         params::iter(u.params).for_each(drop);
     }
     params::iter(data).for_each(drop);

@@ -17,12 +17,7 @@ impl Log for Stderr {
         }
         let t = std::thread::current();
         let name = t.name().unwrap_or("main");
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "{:5} [{name}] {}",
-            r.level(),
-            r.args()
-        );
+        let _ = writeln!(std::io::stderr().lock(), "{:5} [{name}] {}", r.level(), r.args());
     }
 
     fn flush(&self) {}

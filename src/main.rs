@@ -71,12 +71,8 @@ fn main() -> ExitCode {
     };
     match sipedge::runtime::run(&cfg, control) {
         Ok(stats) => {
-            let fields: Vec<String> = stats
-                .named()
-                .into_iter()
-                .filter(|(_, _, v)| *v > 0)
-                .map(|(g, k, v)| format!("{g}:{k}={v}"))
-                .collect();
+            let fields: Vec<String> =
+                stats.named().into_iter().filter(|(_, _, v)| *v > 0).map(|(g, k, v)| format!("{g}:{k}={v}")).collect();
             log::info!("stopped: {}", fields.join(" "));
             ExitCode::SUCCESS
         }
@@ -91,11 +87,7 @@ fn main() -> ExitCode {
 fn parse_core_list(s: &str) -> Result<Vec<usize>, String> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let num = |t: &str| {
-            t.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("'{t}' is not a core number"))
-        };
+        let num = |t: &str| t.trim().parse::<usize>().map_err(|_| format!("'{t}' is not a core number"));
         match part.split_once('-') {
             Some((a, b)) => {
                 let (a, b) = (num(a)?, num(b)?);

@@ -136,21 +136,14 @@ impl<T> TimerWheel<T> {
     /// When `tick` is zero or longer than 100 years, when `slots` is zero or not below
     /// `u32::MAX`, or when `start` plus 100 years is not a representable `Instant`.
     pub fn new(start: Instant, tick: Duration, slots: usize) -> Self {
-        assert!(
-            !tick.is_zero() && tick <= MAX_SPAN,
-            "timer tick must be in (0, 100 years]"
-        );
-        assert!(
-            slots > 0 && slots < NIL as usize,
-            "timer wheel slot count must be in 1..u32::MAX"
-        );
+        assert!(!tick.is_zero() && tick <= MAX_SPAN, "timer tick must be in (0, 100 years]");
+        assert!(slots > 0 && slots < NIL as usize, "timer wheel slot count must be in 1..u32::MAX");
         // Checked once here so `instant_of` may add without checking.
         assert!(
             start.checked_add(MAX_SPAN + tick + tick).is_some(),
             "start + 100 years must be a representable Instant"
         );
-        let tick_ns =
-            u64::try_from(tick.as_nanos()).expect("a tick of at most 100 years fits u64 ns");
+        let tick_ns = u64::try_from(tick.as_nanos()).expect("a tick of at most 100 years fits u64 ns");
         let max_ns = u64::try_from(MAX_SPAN.as_nanos()).expect("100 years fits u64 ns");
         Self {
             start,
@@ -177,10 +170,7 @@ impl<T> TimerWheel<T> {
         let index = self.alloc(item);
         self.place(index, at);
         self.len += 1;
-        TimerId {
-            index,
-            generation: self.entries[index as usize].generation,
-        }
+        TimerId { index, generation: self.entries[index as usize].generation }
     }
 
     /// Disarms a timer and hands its item back; `None` when it already fired or was cancelled.
@@ -264,11 +254,7 @@ impl<T> TimerWheel<T> {
         let tick = at.div_ceil(self.tick_ns);
         self.entries[index as usize].tick = tick;
         // `at > latest_ns` implies `tick >= cursor`, since `cursor - 1 == latest_ns / tick_ns`.
-        let list = if at <= self.latest_ns {
-            List::Due
-        } else {
-            self.list_for(tick)
-        };
+        let list = if at <= self.latest_ns { List::Due } else { self.list_for(tick) };
         self.link(index, list);
     }
 
@@ -306,14 +292,7 @@ impl<T> TimerWheel<T> {
         }
     }
 
-    fn sweep_far_slots(
-        &mut self,
-        from: usize,
-        to: usize,
-        new_rev: u64,
-        now_tick: u64,
-        out: &mut Vec<T>,
-    ) {
+    fn sweep_far_slots(&mut self, from: usize, to: usize, new_rev: u64, now_tick: u64, out: &mut Vec<T>) {
         let mut slot = from;
         while let Some(found) = self.far.next_occupied(slot, to) {
             let mut index = self.far.heads[found];
@@ -415,14 +394,7 @@ impl<T> TimerWheel<T> {
             .ok()
             .filter(|&index| index != NIL)
             .expect("a timer wheel holds fewer than u32::MAX timers");
-        self.entries.push(Entry {
-            item: Some(item),
-            tick: 0,
-            generation: 0,
-            prev: NIL,
-            next: NIL,
-            list: List::Free,
-        });
+        self.entries.push(Entry { item: Some(item), tick: 0, generation: 0, prev: NIL, next: NIL, list: List::Free });
         index
     }
 
@@ -449,8 +421,7 @@ impl<T> TimerWheel<T> {
         }
         self.set_head(list, index);
         if let (List::Far(_), Some(known)) = (list, self.far_min.get()) {
-            self.far_min
-                .set(Some(Some(known.map_or(tick, |m| m.min(tick)))));
+            self.far_min.set(Some(Some(known.map_or(tick, |m| m.min(tick)))));
         }
     }
 
@@ -522,10 +493,7 @@ impl<T> fmt::Debug for TimerWheel<T> {
 
 impl Ring {
     fn new(slots: usize) -> Self {
-        Self {
-            heads: vec![NIL; slots],
-            occupied: vec![0; slots.div_ceil(64)],
-        }
+        Self { heads: vec![NIL; slots], occupied: vec![0; slots.div_ceil(64)] }
     }
 
     fn set_head(&mut self, slot: usize, head: u32) {
@@ -626,16 +594,10 @@ mod tests {
         w.insert(t0.checked_sub(ms(5)).unwrap_or(t0), "before start");
         w.insert(t0 + ms(1008), "not yet");
         let next = w.next_deadline().expect("armed");
-        assert!(
-            next <= t0 + ms(1007),
-            "due items must make the caller expire at once"
-        );
+        assert!(next <= t0 + ms(1007), "due items must make the caller expire at once");
         let mut fired = expire(&mut w, t0 + ms(1007));
         fired.sort_unstable();
-        assert_eq!(
-            fired,
-            ["before start", "long ago", "this tick, already passed"]
-        );
+        assert_eq!(fired, ["before start", "long ago", "this tick, already passed"]);
         assert_eq!(w.next_deadline(), Some(t0 + ms(1010)));
         assert_eq!(expire(&mut w, t0 + ms(1010)), ["not yet"]);
     }
@@ -738,48 +700,26 @@ mod tests {
             for i in expire(&mut w, now) {
                 assert!(deadline(i) <= now, "timer {i} fired early");
                 assert!(now < deadline(i) + TICK, "timer {i} fired late");
-                assert!(
-                    !std::mem::replace(&mut seen[i as usize], true),
-                    "fired twice"
-                );
+                assert!(!std::mem::replace(&mut seen[i as usize], true), "fired twice");
             }
         }
         assert!(seen.iter().all(|&s| s));
         for i in 0..n {
             w.insert(now + Duration::from_micros(i), i);
         }
-        assert_eq!(
-            w.entries.len(),
-            capacity,
-            "steady state reuses freed entries"
-        );
+        assert_eq!(w.entries.len(), capacity, "steady state reuses freed entries");
     }
 
     #[test]
     fn next_deadline_is_the_earliest_deadline_rounded_up() {
         let (t0, mut w) = wheel::<u32>(32);
         assert_eq!(w.next_deadline(), None);
-        let cases = [
-            ms(3),
-            ms(10),
-            ms(11),
-            ms(319),
-            ms(320),
-            ms(321),
-            ms(9_999),
-            ms(100_001),
-        ];
+        let cases = [ms(3), ms(10), ms(11), ms(319), ms(320), ms(321), ms(9_999), ms(100_001)];
         for &offset in cases.iter().rev() {
             let id = w.insert(t0 + offset, 0);
             let next = w.next_deadline().expect("armed");
-            assert!(
-                next >= t0 + offset && next < t0 + offset + TICK,
-                "{offset:?}"
-            );
-            assert_eq!(
-                next,
-                t0 + offset.div_duration_f64(TICK).ceil() as u32 * TICK
-            );
+            assert!(next >= t0 + offset && next < t0 + offset + TICK, "{offset:?}");
+            assert_eq!(next, t0 + offset.div_duration_f64(TICK).ceil() as u32 * TICK);
             w.cancel(id);
         }
         // Cancelling the earliest far timer must not leave a stale, earlier answer.
@@ -835,12 +775,7 @@ mod tests {
 
     impl Model {
         fn arm(&mut self, id: TimerId, at_ns: u64, tick_ns: u64, serial: u64) {
-            let armed = Armed {
-                at_ns,
-                tick: at_ns.div_ceil(tick_ns),
-                due: at_ns <= self.latest_ns,
-                serial,
-            };
+            let armed = Armed { at_ns, tick: at_ns.div_ceil(tick_ns), due: at_ns <= self.latest_ns, serial };
             let key = if armed.due { 0 } else { armed.tick };
             self.by_key.insert((key, serial), id);
             self.armed.insert(id, armed);
@@ -864,18 +799,13 @@ mod tests {
         let mut stale: Vec<TimerId> = Vec::new();
         let mut serial = 0u64;
         let mut fired = Vec::new();
-        let horizons = [
-            tick_ns * 3,
-            tick_ns * slots as u64 * 2,
-            13 * 3600 * 1_000_000_000,
-        ];
+        let horizons = [tick_ns * 3, tick_ns * slots as u64 * 2, 13 * 3600 * 1_000_000_000];
 
         for _ in 0..steps {
             match rng.below(100) {
                 0..40 => {
                     let span = horizons[rng.below(3) as usize];
-                    let at_ns =
-                        (model.latest_ns + rng.below(span)).saturating_sub(rng.below(tick_ns * 4));
+                    let at_ns = (model.latest_ns + rng.below(span)).saturating_sub(rng.below(tick_ns * 4));
                     serial += 1;
                     let id = w.insert(t0 + Duration::from_nanos(at_ns), serial);
                     model.arm(id, at_ns, tick_ns, serial);
@@ -896,10 +826,7 @@ mod tests {
                     let span = horizons[rng.below(3) as usize];
                     let at_ns = model.latest_ns + rng.below(span);
                     let armed = model.disarm(id);
-                    assert_eq!(
-                        w.reset(id, t0 + Duration::from_nanos(at_ns)),
-                        armed.is_some()
-                    );
+                    assert_eq!(w.reset(id, t0 + Duration::from_nanos(at_ns)), armed.is_some());
                     if let Some(armed) = armed {
                         model.arm(id, at_ns, tick_ns, armed.serial);
                     }
@@ -937,20 +864,12 @@ mod tests {
             assert_eq!(w.len(), model.armed.len());
             // Due items come first; among them (or else among all) the earliest deadline rules.
             let any_due = model.armed.values().any(|a| a.due);
-            let earliest = model
-                .armed
-                .values()
-                .filter(|a| a.due || !any_due)
-                .min_by_key(|a| a.at_ns);
+            let earliest = model.armed.values().filter(|a| a.due || !any_due).min_by_key(|a| a.at_ns);
             let expected_next = earliest.map(|armed| {
                 let deadline = t0 + Duration::from_nanos(armed.at_ns);
                 let rounded = t0 + Duration::from_nanos(armed.tick * tick_ns);
                 assert!(rounded >= deadline && rounded < deadline + tick);
-                if armed.due {
-                    rounded.min(t0 + Duration::from_nanos(model.latest_ns))
-                } else {
-                    rounded
-                }
+                if armed.due { rounded.min(t0 + Duration::from_nanos(model.latest_ns)) } else { rounded }
             });
             assert_eq!(w.next_deadline(), expected_next, "seed {seed}");
         }

@@ -79,9 +79,7 @@ impl FromStr for HostPort {
             return Err(AddressError::Empty("HOST[:PORT]"));
         }
         if let Some(inner) = s.strip_prefix('[') {
-            let (v6, after) = inner
-                .split_once(']')
-                .ok_or_else(|| AddressError::BadHost(s.to_owned()))?;
+            let (v6, after) = inner.split_once(']').ok_or_else(|| AddressError::BadHost(s.to_owned()))?;
             let port = match after {
                 "" => None,
                 _ => match after.strip_prefix(':') {
@@ -90,10 +88,7 @@ impl FromStr for HostPort {
                 },
             };
             return match v6.parse::<Ipv6Addr>() {
-                Ok(_) => Ok(HostPort {
-                    host: v6.to_owned(),
-                    port,
-                }),
+                Ok(_) => Ok(HostPort { host: v6.to_owned(), port }),
                 Err(_) => Err(AddressError::BadHost(s.to_owned())),
             };
         }
@@ -101,10 +96,7 @@ impl FromStr for HostPort {
         // carry a port (the last group would be ambiguous).
         if s.matches(':').count() > 1 {
             return match s.parse::<Ipv6Addr>() {
-                Ok(_) => Ok(HostPort {
-                    host: s.to_owned(),
-                    port: None,
-                }),
+                Ok(_) => Ok(HostPort { host: s.to_owned(), port: None }),
                 Err(_) => Err(AddressError::BadHost(s.to_owned())),
             };
         }
@@ -115,10 +107,7 @@ impl FromStr for HostPort {
         if !is_host_name(host) {
             return Err(AddressError::BadHost(host.to_owned()));
         }
-        Ok(HostPort {
-            host: host.to_owned(),
-            port,
-        })
+        Ok(HostPort { host: host.to_owned(), port })
     }
 }
 
@@ -172,9 +161,7 @@ impl FromStr for ListenSpec {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut words = s.split_whitespace();
-        let first = words.next().ok_or(AddressError::Empty(
-            "[udp:]IP[:PORT] [advertise HOST[:PORT]]",
-        ))?;
+        let first = words.next().ok_or(AddressError::Empty("[udp:]IP[:PORT] [advertise HOST[:PORT]]"))?;
         let (transport, addr_text) = split_transport(first)?;
         let addr = parse_listen_addr(addr_text)?;
         let advertise = match words.next() {
@@ -188,11 +175,7 @@ impl FromStr for ListenSpec {
         if let Some(w) = words.next() {
             return Err(AddressError::Trailing(w.to_owned()));
         }
-        Ok(ListenSpec {
-            transport,
-            addr,
-            advertise,
-        })
+        Ok(ListenSpec { transport, addr, advertise })
     }
 }
 
@@ -225,9 +208,7 @@ fn split_transport(word: &str) -> Result<(Transport, &str), AddressError> {
     };
     match head.to_ascii_lowercase().as_str() {
         "udp" => Ok((Transport::Udp, rest)),
-        "tcp" | "tls" | "sctp" | "ws" | "wss" => {
-            Err(AddressError::UnsupportedTransport(head.to_owned()))
-        }
+        "tcp" | "tls" | "sctp" | "ws" | "wss" => Err(AddressError::UnsupportedTransport(head.to_owned())),
         _ => Ok((Transport::Udp, word)),
     }
 }
@@ -237,10 +218,7 @@ fn parse_listen_addr(text: &str) -> Result<SocketAddr, AddressError> {
         AddressError::BadHost(_) => AddressError::NotAnIp(text.to_owned()),
         other => other,
     })?;
-    let ip: IpAddr = hp
-        .host
-        .parse()
-        .map_err(|_| AddressError::NotAnIp(text.to_owned()))?;
+    let ip: IpAddr = hp.host.parse().map_err(|_| AddressError::NotAnIp(text.to_owned()))?;
     Ok(SocketAddr::new(ip, hp.port.unwrap_or(DEFAULT_SIP_PORT)))
 }
 
@@ -255,12 +233,9 @@ fn parse_port(text: &str) -> Result<u16, AddressError> {
 /// digits, `-` and `_` (the latter appears in SRV-style names).
 fn is_host_name(host: &str) -> bool {
     host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
 }
 
 #[cfg(test)]
@@ -327,39 +302,18 @@ mod tests {
     #[test]
     fn host_port_forms() {
         let hp = |s: &str| s.parse::<HostPort>().unwrap();
-        assert_eq!(
-            hp("example.com"),
-            HostPort {
-                host: "example.com".into(),
-                port: None
-            }
-        );
+        assert_eq!(hp("example.com"), HostPort { host: "example.com".into(), port: None });
         assert_eq!(hp("example.com:5070").port, Some(5070));
         assert_eq!(hp("[2001:db8::1]:5060").host, "2001:db8::1");
         assert_eq!(hp("2001:db8::1").port, None);
-        for s in [
-            "example.com",
-            "example.com:5070",
-            "[2001:db8::1]:5060",
-            "[::1]",
-            "1.2.3.4",
-        ] {
+        for s in ["example.com", "example.com:5070", "[2001:db8::1]:5060", "[::1]", "1.2.3.4"] {
             assert_eq!(hp(s).to_string(), s);
         }
     }
 
     #[test]
     fn host_port_errors() {
-        for s in [
-            "",
-            "exa mple.com",
-            "a..b",
-            "[1.2.3.4]",
-            "[::1",
-            "[::1]x",
-            "x:y",
-            "::g",
-        ] {
+        for s in ["", "exa mple.com", "a..b", "[1.2.3.4]", "[::1", "[::1]x", "x:y", "::g"] {
             assert!(s.parse::<HostPort>().is_err(), "{s:?} should be refused");
         }
     }

@@ -10,10 +10,7 @@ use std::path::PathBuf;
 pub enum ConfigError {
     /// The configuration file could not be read (missing, unreadable, not UTF-8).
     #[error("{}: cannot read: {}", path.display(), io_reason(error))]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Read { path: PathBuf, error: std::io::Error },
     /// The text is not valid TOML.
     #[error("{origin}:{line}:{column}: invalid TOML: {message}")]
     Syntax {
@@ -31,26 +28,14 @@ pub enum ConfigError {
     UnknownSection { section: String, known: String },
     /// A key that its section does not define.
     #[error("{key}: unknown key (known keys in [{section}]: {known})")]
-    UnknownKey {
-        key: String,
-        section: String,
-        known: String,
-    },
+    UnknownKey { key: String, section: String, known: String },
     /// A value of the wrong type or form for its key.
     #[error("{key} = {value}: {reason}")]
-    Invalid {
-        key: String,
-        value: String,
-        reason: String,
-    },
+    Invalid { key: String, value: String, reason: String },
     /// A well-formed value that breaks a rule: a range, a duplicate, or a
     /// conflict with another key.
     #[error("{key} = {value}: {reason}")]
-    Rejected {
-        key: String,
-        value: String,
-        reason: String,
-    },
+    Rejected { key: String, value: String, reason: String },
 }
 
 impl ConfigError {
@@ -66,25 +51,12 @@ impl ConfigError {
         if let Some(known) = unknown_field_alternatives(message) {
             let names: Vec<String> = path.iter().map(|s| s.to_string()).collect();
             return match names.split_last() {
-                Some((section, [])) => ConfigError::UnknownSection {
-                    section: section.clone(),
-                    known,
-                },
-                _ => ConfigError::UnknownKey {
-                    section: names[..names.len() - 1].join("."),
-                    key,
-                    known,
-                },
+                Some((section, [])) => ConfigError::UnknownSection { section: section.clone(), known },
+                _ => ConfigError::UnknownKey { section: names[..names.len() - 1].join("."), key, known },
             };
         }
-        let value = lookup(root, path)
-            .map(render)
-            .unwrap_or_else(|| "(absent)".to_owned());
-        ConfigError::Invalid {
-            key,
-            value,
-            reason: message.to_owned(),
-        }
+        let value = lookup(root, path).map(render).unwrap_or_else(|| "(absent)".to_owned());
+        ConfigError::Invalid { key, value, reason: message.to_owned() }
     }
 
     /// Builds the error for a TOML parse failure of `text`.
@@ -94,12 +66,7 @@ impl ConfigError {
         let before = text.get(..start).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-        ConfigError::Syntax {
-            origin: origin.to_owned(),
-            line,
-            column,
-            message: err.message().to_owned(),
-        }
+        ConfigError::Syntax { origin: origin.to_owned(), line, column, message: err.message().to_owned() }
     }
 }
 
@@ -173,20 +140,11 @@ mod tests {
     fn serde_unknown_field_wording_is_recognised() {
         use serde::de::Error as _;
         let many = toml::de::Error::unknown_field("x", &["a", "b", "c"]);
-        assert_eq!(
-            unknown_field_alternatives(many.message()).as_deref(),
-            Some("a, b, c")
-        );
+        assert_eq!(unknown_field_alternatives(many.message()).as_deref(), Some("a, b, c"));
         let two = toml::de::Error::unknown_field("x", &["a", "b"]);
-        assert_eq!(
-            unknown_field_alternatives(two.message()).as_deref(),
-            Some("a, b")
-        );
+        assert_eq!(unknown_field_alternatives(two.message()).as_deref(), Some("a, b"));
         let one = toml::de::Error::unknown_field("x", &["a"]);
-        assert_eq!(
-            unknown_field_alternatives(one.message()).as_deref(),
-            Some("a")
-        );
+        assert_eq!(unknown_field_alternatives(one.message()).as_deref(), Some("a"));
         assert_eq!(unknown_field_alternatives("invalid type: integer"), None);
     }
 
@@ -208,11 +166,7 @@ mod tests {
     #[test]
     fn read_error_drops_os_error_code() {
         let error = std::io::Error::from_raw_os_error(2);
-        let shown = ConfigError::Read {
-            path: "/etc/x.toml".into(),
-            error,
-        }
-        .to_string();
+        let shown = ConfigError::Read { path: "/etc/x.toml".into(), error }.to_string();
         assert_eq!(shown, "/etc/x.toml: cannot read: No such file or directory");
     }
 }

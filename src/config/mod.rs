@@ -33,11 +33,7 @@ const DEBUG_RANGE: std::ops::RangeInclusive<i32> = -5..=4;
 
 /// The whole configuration, one field per TOML section.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(
-    default,
-    deny_unknown_fields,
-    expecting = "a TOML document of [sections]"
-)]
+#[serde(default, deny_unknown_fields, expecting = "a TOML document of [sections]")]
 pub struct Config {
     pub core: CoreConfig,
     pub registrar: RegistrarConfig,
@@ -94,11 +90,7 @@ impl Config {
     /// Loads the optional file, then applies `--listen` values (if any are
     /// given they replace `core.listen` entirely), then the
     /// `--set SECTION.KEY=VALUE` overrides in order.
-    pub fn load(
-        file: Option<&Path>,
-        listen: &[String],
-        sets: &[String],
-    ) -> Result<Config, ConfigError> {
+    pub fn load(file: Option<&Path>, listen: &[String], sets: &[String]) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(path) => overrides::read_file(path)?,
             None => toml::Table::new(),
@@ -117,8 +109,8 @@ impl Config {
 
     fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
         let root = toml::Value::Table(table);
-        let config: Config = serde_path_to_error::deserialize(root.clone())
-            .map_err(|err| ConfigError::from_deserialize(err, &root))?;
+        let config: Config =
+            serde_path_to_error::deserialize(root.clone()).map_err(|err| ConfigError::from_deserialize(err, &root))?;
         config.core.validate()?;
         config.registrar.validate()?;
         config.usrloc.validate()?;
@@ -157,45 +149,24 @@ impl CoreConfig {
         for (i, l) in self.listen.iter().enumerate() {
             if let Some(first) = seen.insert((l.transport, l.addr), i) {
                 let reason = format!("duplicate of core.listen[{first}]");
-                return Err(reject(
-                    &format!("listen[{i}]"),
-                    quoted(&l.to_string()),
-                    reason,
-                ));
+                return Err(reject(&format!("listen[{i}]"), quoted(&l.to_string()), reason));
             }
         }
         if !MSG_SIZE_RANGE.contains(&self.max_msg_size) {
-            let reason = format!(
-                "must be between {} and {}",
-                MSG_SIZE_RANGE.start(),
-                MSG_SIZE_RANGE.end()
-            );
-            return Err(reject(
-                "max_msg_size",
-                self.max_msg_size.to_string(),
-                reason,
-            ));
+            let reason = format!("must be between {} and {}", MSG_SIZE_RANGE.start(), MSG_SIZE_RANGE.end());
+            return Err(reject("max_msg_size", self.max_msg_size.to_string(), reason));
         }
         if self.children > MAX_CHILDREN {
-            let reason =
-                format!("must be at most {MAX_CHILDREN} (0 = one shard per available core)");
+            let reason = format!("must be at most {MAX_CHILDREN} (0 = one shard per available core)");
             return Err(reject("children", self.children.to_string(), reason));
         }
         self.validate_cores(&reject)?;
         if !is_header_line(&self.server_header) {
             let reason = "must be one header line \"Name: value\" without CR or LF";
-            return Err(reject(
-                "server_header",
-                quoted(&self.server_header),
-                reason.into(),
-            ));
+            return Err(reject("server_header", quoted(&self.server_header), reason.into()));
         }
         if !DEBUG_RANGE.contains(&self.debug) {
-            let reason = format!(
-                "must be between {} (alert) and {} (trace)",
-                DEBUG_RANGE.start(),
-                DEBUG_RANGE.end()
-            );
+            let reason = format!("must be between {} (alert) and {} (trace)", DEBUG_RANGE.start(), DEBUG_RANGE.end());
             return Err(reject("debug", self.debug.to_string(), reason));
         }
         Ok(())
@@ -203,10 +174,7 @@ impl CoreConfig {
 
     /// Whether a core number exists is a runtime question; here we check only
     /// that the list is usable: one distinct core per shard.
-    fn validate_cores(
-        &self,
-        reject: &impl Fn(&str, String, String) -> ConfigError,
-    ) -> Result<(), ConfigError> {
+    fn validate_cores(&self, reject: &impl Fn(&str, String, String) -> ConfigError) -> Result<(), ConfigError> {
         let value = format!("{:?}", self.cores);
         for (i, core) in self.cores.iter().enumerate() {
             if self.cores[..i].contains(core) {
@@ -215,11 +183,8 @@ impl CoreConfig {
             }
         }
         if !self.cores.is_empty() && self.cores.len() < self.children {
-            let reason = format!(
-                "lists {} cores but core.children = {} needs one per shard",
-                self.cores.len(),
-                self.children
-            );
+            let reason =
+                format!("lists {} cores but core.children = {} needs one per shard", self.cores.len(), self.children);
             return Err(reject("cores", value, reason));
         }
         Ok(())

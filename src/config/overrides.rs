@@ -9,10 +9,7 @@ use toml::{Table, Value};
 
 /// Reads and parses the configuration file.
 pub(super) fn read_file(path: &Path) -> Result<Table, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-        path: path.to_owned(),
-        error,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_owned(), error })?;
     parse(&path.display().to_string(), &text)
 }
 
@@ -28,9 +25,7 @@ pub(super) fn apply_listen(table: &mut Table, listen: &[String]) {
         return;
     }
     let values = listen.iter().map(|l| Value::String(l.clone())).collect();
-    let core = table
-        .entry("core")
-        .or_insert_with(|| Value::Table(Table::new()));
+    let core = table.entry("core").or_insert_with(|| Value::Table(Table::new()));
     // A non-table `core` is left for deserialization to report.
     if let Value::Table(core) = core {
         core.insert("listen".to_owned(), Value::Array(values));
@@ -39,10 +34,7 @@ pub(super) fn apply_listen(table: &mut Table, listen: &[String]) {
 
 /// Applies one `--set SECTION.KEY=VALUE`.
 pub(super) fn apply_set(table: &mut Table, arg: &str) -> Result<(), ConfigError> {
-    let bad = |reason: &str| ConfigError::SetSyntax {
-        arg: arg.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let bad = |reason: &str| ConfigError::SetSyntax { arg: arg.to_owned(), reason: reason.to_owned() };
     let (path, raw) = arg.split_once('=').ok_or_else(|| bad("missing '='"))?;
     let names: Vec<&str> = path.split('.').map(str::trim).collect();
     if names.len() < 2 {
@@ -54,9 +46,7 @@ pub(super) fn apply_set(table: &mut Table, arg: &str) -> Result<(), ConfigError>
     let (key, sections) = names.split_last().expect("checked: at least two names");
     let mut current = table;
     for (depth, name) in sections.iter().enumerate() {
-        let slot = current
-            .entry(name.to_string())
-            .or_insert_with(|| Value::Table(Table::new()));
+        let slot = current.entry(name.to_string()).or_insert_with(|| Value::Table(Table::new()));
         current = match slot {
             Value::Table(t) => t,
             _ => {
@@ -73,9 +63,7 @@ pub(super) fn apply_set(table: &mut Table, arg: &str) -> Result<(), ConfigError>
 /// `"x"`), else a plain string, so that `core.server_header=Server: foo`
 /// needs no shell-level quoting.
 fn override_value(raw: &str) -> Value {
-    raw.trim()
-        .parse::<Value>()
-        .unwrap_or_else(|_| Value::String(raw.to_owned()))
+    raw.trim().parse::<Value>().unwrap_or_else(|_| Value::String(raw.to_owned()))
 }
 
 #[cfg(test)]
@@ -131,9 +119,7 @@ mod tests {
         assert!(err("core..x=2").contains("empty name"));
         let mut t = Table::new();
         set(&mut t, "core.children=2");
-        let e = apply_set(&mut t, "core.children.x=1")
-            .unwrap_err()
-            .to_string();
+        let e = apply_set(&mut t, "core.children.x=1").unwrap_err().to_string();
         assert!(e.contains("core.children is a key, not a section"), "{e}");
     }
 
@@ -141,10 +127,7 @@ mod tests {
     fn listen_replaces_and_creates_core() {
         let mut t = parse("t", "[core]\nlisten = [\"udp:1.1.1.1\", \"udp:2.2.2.2\"]").unwrap();
         apply_listen(&mut t, &["udp:3.3.3.3".into()]);
-        assert_eq!(
-            t["core"]["listen"],
-            Value::Array(vec![Value::String("udp:3.3.3.3".into())])
-        );
+        assert_eq!(t["core"]["listen"], Value::Array(vec![Value::String("udp:3.3.3.3".into())]));
         let mut empty = Table::new();
         apply_listen(&mut empty, &["udp:3.3.3.3".into()]);
         assert!(empty["core"]["listen"].is_array());

@@ -96,55 +96,34 @@ impl Default for UsrlocConfig {
 
 /// Builds a `Rejected` error for `section.key`.
 fn reject(section: &str, key: &str, value: String, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Rejected {
-        key: format!("{section}.{key}"),
-        value,
-        reason: reason.into(),
-    }
+    ConfigError::Rejected { key: format!("{section}.{key}"), value, reason: reason.into() }
 }
 
 impl RegistrarConfig {
     /// Rules that the types alone do not enforce.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        let reject =
-            |key: &str, value: String, reason: String| reject("registrar", key, value, reason);
+        let reject = |key: &str, value: String, reason: String| reject("registrar", key, value, reason);
         if self.default_expires == 0 {
             let reason = "must be at least 1: 0 would turn every REGISTER without Expires into an unregister";
             return Err(reject("default_expires", "0".into(), reason.into()));
         }
         if self.max_expires != 0 && self.min_expires > self.max_expires {
-            let reason = format!(
-                "must not exceed registrar.max_expires = {} (0 there means no limit)",
-                self.max_expires
-            );
+            let reason =
+                format!("must not exceed registrar.max_expires = {} (0 there means no limit)", self.max_expires);
             return Err(reject("min_expires", self.min_expires.to_string(), reason));
         }
         if self.min_expires_mode > 1 {
             let reason = "must be 0 (raise to min_expires) or 1 (answer 423 Interval Too Brief)";
-            return Err(reject(
-                "min_expires_mode",
-                self.min_expires_mode.to_string(),
-                reason.into(),
-            ));
+            return Err(reject("min_expires_mode", self.min_expires_mode.to_string(), reason.into()));
         }
         if self.default_q != -1 && !(0..=1000).contains(&self.default_q) {
-            let reason =
-                "must be -1 (unspecified) or between 0 and 1000 (thousandths: 500 = q 0.5)";
-            return Err(reject(
-                "default_q",
-                self.default_q.to_string(),
-                reason.into(),
-            ));
+            let reason = "must be -1 (unspecified) or between 0 and 1000 (thousandths: 500 = q 0.5)";
+            return Err(reject("default_q", self.default_q.to_string(), reason.into()));
         }
         let token = |b: u8| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
         if !self.received_param.bytes().all(token) {
-            let reason =
-                "must be a SIP token (letters, digits, -.!%*_+`'~) or empty to hide received";
-            return Err(reject(
-                "received_param",
-                quoted(&self.received_param),
-                reason.into(),
-            ));
+            let reason = "must be a SIP token (letters, digits, -.!%*_+`'~) or empty to hide received";
+            return Err(reject("received_param", quoted(&self.received_param), reason.into()));
         }
         Ok(())
     }
@@ -182,11 +161,7 @@ impl UsrlocConfig {
         if self.matching_mode != 0 {
             let reason = "only 0 (match on the Contact URI) is implemented; \
                           modes 1 (contact+callid), 2 (contact+path) and 3 (callid) are not";
-            return Err(reject(
-                "matching_mode",
-                self.matching_mode.to_string(),
-                reason,
-            ));
+            return Err(reject("matching_mode", self.matching_mode.to_string(), reason));
         }
         if self.db_path.as_os_str().is_empty() {
             let reason = "must name a directory, e.g. \"sipedge-data\" or \"/var/lib/sipedge\"";

@@ -54,34 +54,17 @@ fn example_file_documents_every_key() {
             .iter()
             .position(|l| *l == format!("[{section}]"))
             .unwrap_or_else(|| panic!("example lacks [{section}]"));
-        let end = lines[start + 1..]
-            .iter()
-            .position(|l| l.starts_with('['))
-            .map_or(lines.len(), |i| start + 1 + i);
+        let end = lines[start + 1..].iter().position(|l| l.starts_with('[')).map_or(lines.len(), |i| start + 1 + i);
         for key in known_keys(section) {
             let at = lines[start..end]
                 .iter()
                 .position(|l| l.starts_with(&format!("{key} =")))
                 .map(|i| start + i)
                 .unwrap_or_else(|| panic!("example lacks {section}.{key}"));
-            assert!(
-                lines[at - 1].starts_with('#'),
-                "{section}.{key} has no comment above it"
-            );
-            let paragraph: String = lines[..at]
-                .iter()
-                .rev()
-                .take_while(|l| l.starts_with('#'))
-                .copied()
-                .collect();
-            assert!(
-                paragraph.contains("Default:"),
-                "{section}.{key}: no default documented"
-            );
-            assert!(
-                paragraph.contains("Kamailio:"),
-                "{section}.{key}: no Kamailio equivalent"
-            );
+            assert!(lines[at - 1].starts_with('#'), "{section}.{key} has no comment above it");
+            let paragraph: String = lines[..at].iter().rev().take_while(|l| l.starts_with('#')).copied().collect();
+            assert!(paragraph.contains("Default:"), "{section}.{key}: no default documented");
+            assert!(paragraph.contains("Kamailio:"), "{section}.{key}: no Kamailio equivalent");
         }
     }
 }
@@ -127,8 +110,7 @@ fn set_overrides_each_kind() {
 
 #[test]
 fn file_then_listen_then_sets() {
-    let path =
-        std::env::temp_dir().join(format!("sipedge-config-test-{}.toml", std::process::id()));
+    let path = std::env::temp_dir().join(format!("sipedge-config-test-{}.toml", std::process::id()));
     let file = "[core]\nlisten = [\"udp:1.1.1.1\", \"udp:2.2.2.2\"]\nchildren = 3\n";
     std::fs::write(&path, file).unwrap();
     let listen = vec!["udp:3.3.3.3:5070".to_string()];
@@ -159,13 +141,7 @@ fn ipv6_listen_and_advertise_round_trip() {
 
 #[test]
 fn log_levels() {
-    let level = |debug| {
-        CoreConfig {
-            debug,
-            ..CoreConfig::default()
-        }
-        .log_level()
-    };
+    let level = |debug| CoreConfig { debug, ..CoreConfig::default() }.log_level();
     assert_eq!(level(-5), log::LevelFilter::Error);
     assert_eq!(level(0), log::LevelFilter::Warn);
     assert_eq!(level(1), log::LevelFilter::Info);
@@ -176,18 +152,12 @@ fn log_levels() {
 #[test]
 fn range_errors_name_key_value_reason() {
     let e = |s: &str| with_sets(&[s]).unwrap_err().to_string();
-    assert_eq!(
-        e("core.max_msg_size=100"),
-        "core.max_msg_size = 100: must be between 512 and 65535"
-    );
+    assert_eq!(e("core.max_msg_size=100"), "core.max_msg_size = 100: must be between 512 and 65535");
     assert_eq!(
         e("core.children=2000"),
         "core.children = 2000: must be at most 1024 (0 = one shard per available core)"
     );
-    assert_eq!(
-        e("core.debug=5"),
-        "core.debug = 5: must be between -5 (alert) and 4 (trace)"
-    );
+    assert_eq!(e("core.debug=5"), "core.debug = 5: must be between -5 (alert) and 4 (trace)");
     assert_eq!(
         e("core.listen=[]"),
         "core.listen = []: at least one listen address is required, e.g. \"udp:127.0.0.1:5060\""
@@ -196,13 +166,8 @@ fn range_errors_name_key_value_reason() {
         e("core.cores=[1, 2, 1]"),
         "core.cores = [1, 2, 1]: core 1 is listed twice; each shard needs its own core"
     );
-    let short = with_sets(&["core.children=3", "core.cores=[1, 2]"])
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        short,
-        "core.cores = [1, 2]: lists 2 cores but core.children = 3 needs one per shard"
-    );
+    let short = with_sets(&["core.children=3", "core.cores=[1, 2]"]).unwrap_err().to_string();
+    assert_eq!(short, "core.cores = [1, 2]: lists 2 cores but core.children = 3 needs one per shard");
     assert_eq!(
         e("core.server_header=X-Evil"),
         "core.server_header = \"X-Evil\": must be one header line \"Name: value\" without CR or LF"
@@ -224,63 +189,35 @@ fn listen_errors_name_entry_value_reason() {
         "core.listen[1] = \"udp:1.2.3.4:5060\": duplicate of core.listen[0]"
     );
     let bad = error("[core]\nlisten = \"udp:pbx.example.com\"");
-    assert!(
-        bad.starts_with("core.listen = \"udp:pbx.example.com\": `pbx.example.com` is not an IP"),
-        "{bad}"
-    );
+    assert!(bad.starts_with("core.listen = \"udp:pbx.example.com\": `pbx.example.com` is not an IP"), "{bad}");
     let listen = vec!["udp:1.2.3.4:70000".to_string()];
     let e = Config::load(None, &listen, &[]).unwrap_err().to_string();
-    assert!(
-        e.starts_with("core.listen[0] = \"udp:1.2.3.4:70000\": `70000` is not a valid port"),
-        "{e}"
-    );
+    assert!(e.starts_with("core.listen[0] = \"udp:1.2.3.4:70000\": `70000` is not a valid port"), "{e}");
     let e = error("[core]\nalias = [\"ok.example\", \"bad host\"]");
-    assert!(
-        e.starts_with("core.alias[1] = \"bad host\": `bad host` is not a valid host"),
-        "{e}"
-    );
+    assert!(e.starts_with("core.alias[1] = \"bad host\": `bad host` is not a valid host"), "{e}");
 }
 
 #[test]
 fn type_errors_name_key_value_reason() {
     let e = error("[core]\nchildren = \"four\"");
-    assert!(
-        e.starts_with("core.children = \"four\": invalid type: string \"four\""),
-        "{e}"
-    );
+    assert!(e.starts_with("core.children = \"four\": invalid type: string \"four\""), "{e}");
     let e = error("[core]\nchildren = -1");
     assert!(e.starts_with("core.children = -1: invalid value"), "{e}");
     let e = error("[core]\nlisten = [5060]");
-    assert!(
-        e.starts_with("core.listen[0] = 5060: invalid type: integer"),
-        "{e}"
-    );
-    assert_eq!(
-        error("core = 5"),
-        "core = 5: invalid type: integer `5`, expected a [core] table"
-    );
+    assert!(e.starts_with("core.listen[0] = 5060: invalid type: integer"), "{e}");
+    assert_eq!(error("core = 5"), "core = 5: invalid type: integer `5`, expected a [core] table");
 }
 
 #[test]
 fn unknown_keys_and_sections() {
-    let keys =
-        "listen, alias, children, cores, max_msg_size, server_signature, server_header, debug";
-    assert_eq!(
-        error("[core]\ncolour = \"blue\""),
-        format!("core.colour: unknown key (known keys in [core]: {keys})")
-    );
+    let keys = "listen, alias, children, cores, max_msg_size, server_signature, server_header, debug";
+    assert_eq!(error("[core]\ncolour = \"blue\""), format!("core.colour: unknown key (known keys in [core]: {keys})"));
     assert_eq!(
         with_sets(&["core.colour=blue"]).unwrap_err().to_string(),
         format!("core.colour: unknown key (known keys in [core]: {keys})")
     );
-    assert_eq!(
-        error("[tm]\nfr_timer = 1"),
-        "tm: unknown section (known sections: core, registrar, usrloc)"
-    );
-    assert_eq!(
-        error("children = 2"),
-        "children: unknown section (known sections: core, registrar, usrloc)"
-    );
+    assert_eq!(error("[tm]\nfr_timer = 1"), "tm: unknown section (known sections: core, registrar, usrloc)");
+    assert_eq!(error("children = 2"), "children: unknown section (known sections: core, registrar, usrloc)");
 }
 
 #[test]
@@ -298,10 +235,7 @@ fn bad_toml_reports_origin_line_and_column() {
 #[test]
 fn missing_file_is_named() {
     let e = Config::load(Some(Path::new("/nonexistent/sipedge.toml")), &[], &[]).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "/nonexistent/sipedge.toml: cannot read: No such file or directory"
-    );
+    assert_eq!(e.to_string(), "/nonexistent/sipedge.toml: cannot read: No such file or directory");
 }
 
 #[test]
@@ -316,14 +250,8 @@ fn malformed_set_is_refused() {
 fn registrar_and_usrloc_defaults() {
     let c = Config::default();
     let r = &c.registrar;
-    assert_eq!(
-        (r.default_expires, r.min_expires, r.max_expires),
-        (3600, 60, 3600)
-    );
-    assert_eq!(
-        (r.min_expires_mode, r.max_contacts, r.retry_after),
-        (0, 0, 0)
-    );
+    assert_eq!((r.default_expires, r.min_expires, r.max_expires), (3600, 60, 3600));
+    assert_eq!((r.min_expires_mode, r.max_contacts, r.retry_after), (0, 0, 0));
     assert_eq!((r.default_q, r.default_q()), (-1, None));
     assert!(r.append_branches && r.use_path && !r.path_use_received);
     assert_eq!(r.received_param, "received");
@@ -406,15 +334,7 @@ fn registrar_and_usrloc_errors_name_key_value_reason() {
         "usrloc.db_path = \"\": must name a directory, e.g. \"sipedge-data\" or \"/var/lib/sipedge\""
     );
     let e = error("[registrar]\nmax_contacts = -1");
-    assert!(
-        e.starts_with("registrar.max_contacts = -1: invalid value"),
-        "{e}"
-    );
+    assert!(e.starts_with("registrar.max_contacts = -1: invalid value"), "{e}");
     let e = error("[usrloc]\ncolour = 1");
-    assert!(
-        e.starts_with(
-            "usrloc.colour: unknown key (known keys in [usrloc]: db_mode, timer_interval"
-        ),
-        "{e}"
-    );
+    assert!(e.starts_with("usrloc.colour: unknown key (known keys in [usrloc]: db_mode, timer_interval"), "{e}");
 }

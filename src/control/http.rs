@@ -42,17 +42,12 @@ impl HttpError {
 
 pub fn parse_request(buf: &[u8]) -> Result<Parsed<'_>, HttpError> {
     let Some(head_end) = memmem::find(buf, b"\r\n\r\n") else {
-        return if buf.len() > MAX_REQUEST {
-            Err(HttpError::TooLarge)
-        } else {
-            Ok(Parsed::Incomplete)
-        };
+        return if buf.len() > MAX_REQUEST { Err(HttpError::TooLarge) } else { Ok(Parsed::Incomplete) };
     };
     let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| HttpError::Malformed)?;
     let mut lines = head.split("\r\n");
     let mut first = lines.next().unwrap_or_default().split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (first.next(), first.next(), first.next(), first.next())
+    let (Some(method), Some(target), Some(version), None) = (first.next(), first.next(), first.next(), first.next())
     else {
         return Err(HttpError::Malformed);
     };
@@ -74,20 +69,10 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed<'_>, HttpError> {
         return Ok(Parsed::Incomplete);
     }
     let path = target.split('?').next().unwrap_or(target);
-    Ok(Parsed::Complete(Request {
-        method,
-        path,
-        body: &buf[body_start..body_start + length],
-    }))
+    Ok(Parsed::Complete(Request { method, path, body: &buf[body_start..body_start + length] }))
 }
 
-pub fn write_response(
-    status: u16,
-    reason: &str,
-    content_type: &str,
-    body: &[u8],
-    out: &mut Vec<u8>,
-) {
+pub fn write_response(status: u16, reason: &str, content_type: &str, body: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(
         format!(
             "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -105,9 +90,7 @@ mod tests {
     #[test]
     fn parses_post_with_body() {
         let req = b"POST /RPC?x=1 HTTP/1.1\r\nHost: a\r\ncontent-length: 4\r\n\r\nbodyEXTRA";
-        let Parsed::Complete(r) = parse_request(req).unwrap() else {
-            panic!()
-        };
+        let Parsed::Complete(r) = parse_request(req).unwrap() else { panic!() };
         assert_eq!((r.method, r.path, r.body), ("POST", "/RPC", &b"body"[..]));
         assert_eq!(parse_request(&req[..30]).unwrap(), Parsed::Incomplete);
         let short = b"POST /RPC HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc";
@@ -117,18 +100,9 @@ mod tests {
     #[test]
     fn refuses_garbage() {
         assert_eq!(parse_request(b"GARBAGE\r\n\r\n"), Err(HttpError::Malformed));
-        assert_eq!(
-            parse_request(b"GET / HTTP/1.1\r\nNoColon\r\n\r\n"),
-            Err(HttpError::Malformed)
-        );
-        assert_eq!(
-            parse_request(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
-            Err(HttpError::Malformed)
-        );
-        let big = format!(
-            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-            MAX_REQUEST + 1
-        );
+        assert_eq!(parse_request(b"GET / HTTP/1.1\r\nNoColon\r\n\r\n"), Err(HttpError::Malformed));
+        assert_eq!(parse_request(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), Err(HttpError::Malformed));
+        let big = format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", MAX_REQUEST + 1);
         assert_eq!(parse_request(big.as_bytes()), Err(HttpError::TooLarge));
     }
 }

@@ -55,17 +55,11 @@ pub fn parse_call(body: &[u8]) -> Result<Call, (Value, RpcError)> {
         Some(Value::Array(a)) => a.clone(),
         Some(other) => vec![other.clone()],
     };
-    Ok(Call {
-        id,
-        method: method.to_string(),
-        params,
-    })
+    Ok(Call { id, method: method.to_string(), params })
 }
 
 pub fn success(id: &Value, result: Value) -> Vec<u8> {
-    json!({"jsonrpc": "2.0", "result": result, "id": id})
-        .to_string()
-        .into_bytes()
+    json!({"jsonrpc": "2.0", "result": result, "id": id}).to_string().into_bytes()
 }
 
 pub fn failure(id: &Value, err: &RpcError) -> Vec<u8> {
@@ -88,21 +82,14 @@ mod tests {
 
     #[test]
     fn decodes_and_encodes() {
-        let c = parse_call(
-            br#"{"jsonrpc":"2.0","method":"ul.lookup","params":["location","alice"],"id":7}"#,
-        )
-        .unwrap();
+        let c = parse_call(br#"{"jsonrpc":"2.0","method":"ul.lookup","params":["location","alice"],"id":7}"#).unwrap();
         assert_eq!(c.method, "ul.lookup");
         assert_eq!(str_param(&c, 1, "AOR").unwrap(), "alice");
         assert!(str_param(&c, 2, "x").is_err());
-        let out: Value =
-            serde_json::from_slice(&failure(&c.id, &RpcError::MethodNotFound)).unwrap();
+        let out: Value = serde_json::from_slice(&failure(&c.id, &RpcError::MethodNotFound)).unwrap();
         assert_eq!(out["error"]["code"], -32601);
         assert_eq!(out["id"], 7);
         assert_eq!(parse_call(b"{nope").unwrap_err().1, RpcError::Parse);
-        assert_eq!(
-            parse_call(br#"{"id":1}"#).unwrap_err().1,
-            RpcError::InvalidRequest
-        );
+        assert_eq!(parse_call(br#"{"id":1}"#).unwrap_err().1, RpcError::InvalidRequest);
     }
 }

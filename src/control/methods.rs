@@ -28,20 +28,10 @@ pub fn dispatch(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
     }
 }
 
-pub const METHODS: &[&str] = &[
-    "core.version",
-    "core.uptime",
-    "stats.get_statistics",
-    "system.listMethods",
-];
+pub const METHODS: &[&str] = &["core.version", "core.uptime", "stats.get_statistics", "system.listMethods"];
 
 pub fn version() -> String {
-    format!(
-        "sipedge {} ({}/{})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::ARCH,
-        std::env::consts::OS
-    )
+    format!("sipedge {} ({}/{})", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH, std::env::consts::OS)
 }
 
 /// Sum of every shard's counters.
@@ -59,11 +49,11 @@ fn get_statistics(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
     let t = total(&shards.stats());
     let mut out = Vec::new();
     for (group, name, value) in t.named() {
-        let wanted = call.params.iter().filter_map(Value::as_str).any(|p| {
-            p == "all"
-                || p.strip_suffix(':') == Some(group)
-                || p.split_once(':') == Some((group, name))
-        });
+        let wanted = call
+            .params
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|p| p == "all" || p.strip_suffix(':') == Some(group) || p.split_once(':') == Some((group, name)));
         if wanted {
             out.push(Value::String(format!("{group}:{name} = {value}")));
         }
@@ -74,9 +64,7 @@ fn get_statistics(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
 /// `Sat Nov 21 11:20:00 2026`, as Kamailio's core.uptime prints (UTC).
 pub fn ctime(unix: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = unix / 86_400;
     let secs = unix % 86_400;
     // Civil-from-days (Howard Hinnant's algorithm), epoch 1970-01-01.
@@ -114,25 +102,14 @@ mod tests {
             1_795_000_042
         }
         fn stats(&self) -> Vec<Stats> {
-            let a = Stats {
-                rcv_requests: 3,
-                sent_2xx: 1,
-                ..Stats::default()
-            };
-            let b = Stats {
-                rcv_requests: 4,
-                ..Stats::default()
-            };
+            let a = Stats { rcv_requests: 3, sent_2xx: 1, ..Stats::default() };
+            let b = Stats { rcv_requests: 4, ..Stats::default() };
             vec![a, b]
         }
     }
 
     fn call(method: &str, params: &[&str]) -> Call {
-        Call {
-            id: json!(1),
-            method: method.into(),
-            params: params.iter().map(|p| json!(p)).collect(),
-        }
+        Call { id: json!(1), method: method.into(), params: params.iter().map(|p| json!(p)).collect() }
     }
 
     #[test]
@@ -141,35 +118,18 @@ mod tests {
         assert_eq!(v, json!(["core:rcv_requests = 7"]));
         let v = dispatch(&call("stats.get_statistics", &["sl:"]), &Fake).unwrap();
         assert!(v.as_array().unwrap().contains(&json!("sl:2xx_replies = 1")));
-        assert!(
-            v.as_array()
-                .unwrap()
-                .iter()
-                .all(|s| s.as_str().unwrap().starts_with("sl:"))
-        );
+        assert!(v.as_array().unwrap().iter().all(|s| s.as_str().unwrap().starts_with("sl:")));
         let all = dispatch(&call("stats.get_statistics", &["all"]), &Fake).unwrap();
         assert!(all.as_array().unwrap().len() > 10);
-        assert!(matches!(
-            dispatch(&call("stats.get_statistics", &[]), &Fake),
-            Err(RpcError::InvalidParams(_))
-        ));
+        assert!(matches!(dispatch(&call("stats.get_statistics", &[]), &Fake), Err(RpcError::InvalidParams(_))));
     }
 
     #[test]
     fn core_methods() {
         let v = dispatch(&call("core.uptime", &[]), &Fake).unwrap();
         assert_eq!(v["uptime"], 42);
-        assert!(
-            dispatch(&call("core.version", &[]), &Fake)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .starts_with("sipedge ")
-        );
-        assert_eq!(
-            dispatch(&call("no.such", &[]), &Fake),
-            Err(RpcError::MethodNotFound)
-        );
+        assert!(dispatch(&call("core.version", &[]), &Fake).unwrap().as_str().unwrap().starts_with("sipedge "));
+        assert_eq!(dispatch(&call("no.such", &[]), &Fake), Err(RpcError::MethodNotFound));
     }
 
     #[test]

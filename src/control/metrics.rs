@@ -25,14 +25,8 @@ mod tests {
 
     #[test]
     fn per_shard_and_total() {
-        let a = Stats {
-            rcv_requests: 3,
-            ..Stats::default()
-        };
-        let b = Stats {
-            rcv_requests: 4,
-            ..Stats::default()
-        };
+        let a = Stats { rcv_requests: 3, ..Stats::default() };
+        let b = Stats { rcv_requests: 4, ..Stats::default() };
         let mut out = String::new();
         render(&[a, b], &mut out);
         assert!(out.contains("# TYPE sipedge_core_rcv_requests counter\n"));

@@ -38,16 +38,8 @@ pub fn handle_http(buf: &[u8], shards: &dyn Shards, out: &mut Vec<u8>) -> Option
             metrics::render(&shards.stats(), &mut text);
             write_response(200, "OK", "text/plain; version=0.0.4", text.as_bytes(), out);
         }
-        (_, "/RPC" | "/metrics") => {
-            write_response(405, "Method Not Allowed", "text/plain", b"", out)
-        }
-        _ => write_response(
-            404,
-            "Not Found",
-            "text/plain",
-            b"try POST /RPC or GET /metrics\n",
-            out,
-        ),
+        (_, "/RPC" | "/metrics") => write_response(405, "Method Not Allowed", "text/plain", b"", out),
+        _ => write_response(404, "Not Found", "text/plain", b"try POST /RPC or GET /metrics\n", out),
     }
     Some(())
 }

@@ -9,9 +9,7 @@ use crate::config::Config;
 use crate::ids::{ListenerId, ShardId};
 use crate::proxy::myself::Myself;
 use crate::proxy::sanity::unsupported_proxy_require;
-use crate::proxy::stateless::{
-    self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED,
-};
+use crate::proxy::stateless::{self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED};
 use crate::sip::response::{ResponseSpec, build_response};
 use crate::sip::{HeaderName, Message, Method, ParseError};
 use crate::timer::TimerWheel;
@@ -37,6 +35,13 @@ pub struct EngineConfig {
     pub max_msg_size: usize,
     /// The `Server:` line for local replies, if enabled.
     pub server_header: Option<Vec<u8>>,
+    /// Listen addresses by `ListenerId`: a binding remembers the one its
+    /// REGISTER arrived on (Kamailio's socket).
+    pub listeners: Vec<SocketAddr>,
+    pub registrar: RegistrarConfig,
+    pub usrloc: UsrlocConfig,
+    /// Kamailio's default script runs `nat_uac_test("19")` on every request.
+    pub nat_tests: NatTest,
 }
 
 impl EngineConfig {
@@ -44,10 +49,11 @@ impl EngineConfig {
         EngineConfig {
             myself: Myself::from_config(cfg),
             max_msg_size: cfg.core.max_msg_size,
-            server_header: cfg
-                .core
-                .server_signature
-                .then(|| cfg.core.server_header.clone().into_bytes()),
+            server_header: cfg.core.server_signature.then(|| cfg.core.server_header.clone().into_bytes()),
+            listeners: cfg.core.listen.iter().map(|l| l.addr).collect(),
+            registrar: cfg.registrar.clone(),
+            usrloc: cfg.usrloc.clone(),
+            nat_tests: NatTest::DEFAULT_SIGNALLING,
         }
     }
 }
@@ -112,12 +118,7 @@ impl Engine {
             sharder,
             // Fixed seeds: every shard derives the same To tag for a
             // retransmission, wherever it lands.
-            tag_hasher: ahash::RandomState::with_seeds(
-                0x5349_5045,
-                0x4447_4521,
-                0x7461_6773,
-                0x0073_6970,
-            ),
+            tag_hasher: ahash::RandomState::with_seeds(0x5349_5045, 0x4447_4521, 0x7461_6773, 0x0073_6970),
             timers,
             fired: Vec::new(),
             out: VecDeque::new(),
@@ -132,13 +133,7 @@ impl Engine {
     /// that drive the core without a runtime.
     pub fn standalone(now: Instant, cfg: &Config) -> Engine {
         let cfg = Arc::new(EngineConfig::from_config(cfg));
-        Engine::new(
-            now,
-            ShardId(0),
-            cfg,
-            Sharder::new(0, 1),
-            Arc::new(SharedStats::default()),
-        )
+        Engine::new(now, ShardId(0), cfg, Sharder::new(0, 1), Arc::new(SharedStats::default()))
     }
 
     pub fn shard(&self) -> ShardId {
@@ -179,11 +174,7 @@ impl Engine {
                 return Disposition::Done;
             }
         };
-        if let Some(owner) = self
-            .sharder
-            .owner(&msg)
-            .filter(|&o| may_hand_off && o != self.shard)
-        {
+        if let Some(owner) = self.sharder.owner(&msg).filter(|&o| may_hand_off && o != self.shard) {
             self.stats.sent_handoffs += 1;
             return Disposition::HandOff(owner);
         }
@@ -218,15 +209,12 @@ impl Engine {
             source: d.src,
             to_tag: (!tagged).then_some(&tag[..]),
             extra: &[],
+            raw_headers: b"",
             server: self.cfg.server_header.as_deref(),
         };
         build_response(&msg, &spec, &mut buf);
         self.stats.count_reply(code);
-        self.out.push_back(Transmit {
-            local: d.local,
-            dst: d.src,
-            payload: buf,
-        });
+        self.out.push_back(Transmit { local: d.local, dst: d.src, payload: buf });
     }
 
     fn reply(&mut self, msg: &Message<'_>, d: Datagram<'_>, r: Reply) {
@@ -259,16 +247,13 @@ impl Engine {
             source: d.src,
             to_tag: r.add_to_tag.then_some(&tag[..]),
             extra,
+            raw_headers: b"",
             server: self.cfg.server_header.as_deref(),
         };
         build_response(msg, &spec, &mut buf);
         self.stats.count_reply(r.code);
         // RFC 3581 §4 (force_rport): always answer the source address.
-        self.out.push_back(Transmit {
-            local: d.local,
-            dst: d.src,
-            payload: buf,
-        });
+        self.out.push_back(Transmit { local: d.local, dst: d.src, payload: buf });
     }
 
     /// A To tag that is the same for every retransmission of a request,
@@ -277,12 +262,7 @@ impl Engine {
     /// which a retransmission repeats byte for byte.
     fn to_tag(&self, msg: &Message<'_>) -> [u8; 16] {
         let mut h = self.tag_hasher.build_hasher();
-        for name in [
-            HeaderName::CallId,
-            HeaderName::From,
-            HeaderName::Via,
-            HeaderName::CSeq,
-        ] {
+        for name in [HeaderName::CallId, HeaderName::From, HeaderName::Via, HeaderName::CSeq] {
             h.write(msg.header(name).map_or(&[][..], |v| v.value));
         }
         hex16(h.finish())
@@ -296,8 +276,7 @@ impl Engine {
             match self.fired[i] {
                 TimerEvent::Housekeeping => {
                     self.shared.publish(&self.stats);
-                    self.timers
-                        .insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
+                    self.timers.insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
                 }
             }
         }

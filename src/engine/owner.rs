@@ -2,7 +2,8 @@
 //! `hash(AOR) % N`, transactions and dialogs by `hash(Call-ID) % N`).
 
 use crate::ids::ShardId;
-use crate::sip::{Message, Method, Uri};
+use crate::registrar::Aor;
+use crate::sip::{Message, Method};
 use std::hash::{BuildHasher, Hasher};
 
 /// Hashes keys to shards with one seed for the whole process, so every
@@ -16,12 +17,7 @@ pub struct Sharder {
 impl Sharder {
     pub fn new(seed: u64, shards: u16) -> Sharder {
         Sharder {
-            hasher: ahash::RandomState::with_seeds(
-                seed,
-                seed ^ 0x9e37_79b9_7f4a_7c15,
-                0x5165_6467_6573_6970,
-                !seed,
-            ),
+            hasher: ahash::RandomState::with_seeds(seed, seed ^ 0x9e37_79b9_7f4a_7c15, 0x5165_6467_6573_6970, !seed),
             shards: shards.max(1),
         }
     }
@@ -38,7 +34,7 @@ impl Sharder {
         }
         if msg.method() == Some(Method::Register) {
             let to = msg.to().ok()?;
-            return Some(self.by_aor(&to.uri));
+            return Aor::from_uri(&to.uri).ok().map(|a| self.by_aor(&a));
         }
         msg.call_id().map(|id| self.by_call_id(id))
     }
@@ -49,18 +45,12 @@ impl Sharder {
         self.pick(h.finish())
     }
 
-    /// The AOR is user@host with the user's escapes decoded and the host
-    /// lower-cased (RFC 3261 §10.3 step 5, §19.1.4), so every spelling of
-    /// one AOR lands on the same shard.
-    pub fn by_aor(&self, uri: &Uri<'_>) -> ShardId {
+    /// The owner of an AOR's bindings: the hash of its normalised key
+    /// (`Aor::from_uri`), so every spelling of one AOR, and every restored
+    /// record, lands on the same shard.
+    pub fn by_aor(&self, aor: &Aor) -> ShardId {
         let mut h = self.hasher.build_hasher();
-        if let Some(user) = uri.user {
-            feed_unescaped(&mut h, user);
-        }
-        h.write_u8(b'@');
-        for b in uri.host_text {
-            h.write_u8(b.to_ascii_lowercase());
-        }
+        h.write(aor.as_bytes());
         self.pick(h.finish())
     }
 
@@ -69,35 +59,17 @@ impl Sharder {
     }
 }
 
-fn feed_unescaped(h: &mut impl Hasher, s: &[u8]) {
-    let mut i = 0;
-    while i < s.len() {
-        let decoded = (s[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match decoded {
-            Some(b) => {
-                h.write_u8(b);
-                i += 3;
-            }
-            None => {
-                h.write_u8(s[i]);
-                i += 1;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::Uri;
 
     #[test]
     fn aor_spellings_share_an_owner() {
         let s = Sharder::new(7, 16);
-        let a = Uri::parse(b"sip:alice@Example.COM").unwrap();
-        let b = Uri::parse(b"sip:%61lice@example.com;transport=udp").unwrap();
+        let aor = |t: &[u8]| Aor::from_uri(&Uri::parse(t).unwrap()).unwrap();
+        let a = aor(b"sip:alice@Example.COM");
+        let b = aor(b"sip:%61lice@example.com;transport=udp");
         assert_eq!(s.by_aor(&a), s.by_aor(&b));
     }
 

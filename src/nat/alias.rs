@@ -23,10 +23,7 @@ pub enum RuriAlias {
     /// Kamailio return 1: the alias was removed from the Request-URI (edit
     /// queued) and the request must go to `dst` over `transport`: the
     /// `$du` of [`format_du`].
-    Done {
-        dst: SocketAddr,
-        transport: Transport,
-    },
+    Done { dst: SocketAddr, transport: Transport },
     /// Kamailio return 2: no URI parameters, or none named alias.
     NoAlias,
 }
@@ -54,18 +51,13 @@ pub fn decode_alias(value: &[u8]) -> Result<(SocketAddr, Transport), AliasError>
     let (port_text, proto) = (&rest[..second], &rest[second + 1..]);
     let transport = match proto {
         [] => return Err(AliasError::MissingProto),
-        [d, ..] => d
-            .checked_sub(b'0')
-            .and_then(Transport::from_proto_digit)
-            .ok_or(AliasError::UnknownProto)?,
+        [d, ..] => d.checked_sub(b'0').and_then(Transport::from_proto_digit).ok_or(AliasError::UnknownProto)?,
     };
     if proto.len() > 1 {
         return Err(AliasError::TrailingJunk);
     }
     let ip = parse_ip(ip_text).ok_or(AliasError::BadAddress)?;
-    let port = parse_decimal(port_text, 65535)
-        .filter(|&p| p != 0)
-        .ok_or(AliasError::BadPort)?;
+    let port = parse_decimal(port_text, 65535).filter(|&p| p != 0).ok_or(AliasError::BadPort)?;
     Ok((SocketAddr::new(ip, port as u16), transport))
 }
 
@@ -135,19 +127,10 @@ mod tests {
             (Transport::Wss, "6"),
         ];
         for (t, d) in cases {
-            assert_eq!(
-                enc("203.0.113.7:40112", t),
-                format!("203.0.113.7~40112~{d}")
-            );
+            assert_eq!(enc("203.0.113.7:40112", t), format!("203.0.113.7~40112~{d}"));
         }
-        assert_eq!(
-            enc("[2001:db8::1]:5060", Transport::Tcp),
-            "[2001:db8::1]~5060~2"
-        );
-        assert_eq!(
-            enc("[::ffff:192.0.2.1]:5060", Transport::Udp),
-            "192.0.2.1~5060~1"
-        );
+        assert_eq!(enc("[2001:db8::1]:5060", Transport::Tcp), "[2001:db8::1]~5060~2");
+        assert_eq!(enc("[::ffff:192.0.2.1]:5060", Transport::Udp), "192.0.2.1~5060~1");
     }
 
     #[test]
@@ -164,10 +147,7 @@ mod tests {
         }
         // A bare IPv6 (as Kamailio's add_contact_alias(ip, port, proto) may
         // write it) is accepted too.
-        assert_eq!(
-            decode_alias(b"2001:db8::1~5060~2"),
-            Ok(("[2001:db8::1]:5060".parse().unwrap(), Transport::Tcp))
-        );
+        assert_eq!(decode_alias(b"2001:db8::1~5060~2"), Ok(("[2001:db8::1]:5060".parse().unwrap(), Transport::Tcp)));
     }
 
     #[test]
@@ -204,29 +184,11 @@ mod tests {
             format_du(s.parse().unwrap(), t, &mut out);
             String::from_utf8(out).unwrap()
         };
-        assert_eq!(
-            du("203.0.113.7:40112", Transport::Udp),
-            "sip:203.0.113.7:40112"
-        );
-        assert_eq!(
-            du("203.0.113.7:40112", Transport::Tcp),
-            "sip:203.0.113.7:40112;transport=tcp"
-        );
-        assert_eq!(
-            du("[2001:db8::1]:5061", Transport::Tls),
-            "sip:[2001:db8::1]:5061;transport=tls"
-        );
-        assert_eq!(
-            du("1.2.3.4:5060", Transport::Sctp),
-            "sip:1.2.3.4:5060;transport=sctp"
-        );
-        assert_eq!(
-            du("1.2.3.4:80", Transport::Ws),
-            "sip:1.2.3.4:80;transport=ws"
-        );
-        assert_eq!(
-            du("1.2.3.4:443", Transport::Wss),
-            "sip:1.2.3.4:443;transport=ws"
-        );
+        assert_eq!(du("203.0.113.7:40112", Transport::Udp), "sip:203.0.113.7:40112");
+        assert_eq!(du("203.0.113.7:40112", Transport::Tcp), "sip:203.0.113.7:40112;transport=tcp");
+        assert_eq!(du("[2001:db8::1]:5061", Transport::Tls), "sip:[2001:db8::1]:5061;transport=tls");
+        assert_eq!(du("1.2.3.4:5060", Transport::Sctp), "sip:1.2.3.4:5060;transport=sctp");
+        assert_eq!(du("1.2.3.4:80", Transport::Ws), "sip:1.2.3.4:80;transport=ws");
+        assert_eq!(du("1.2.3.4:443", Transport::Wss), "sip:1.2.3.4:443;transport=ws");
     }
 }

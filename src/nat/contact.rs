@@ -22,11 +22,7 @@ pub(crate) const SIP_PORT: u16 = 5060;
 ///
 /// `Ok(false)` when there is nothing to fix: no Contact or `Contact: *`
 /// (Kamailio returns -1 there, which a script reads as false).
-pub fn fix_nated_contact(
-    msg: &Message<'_>,
-    editor: &mut Editor,
-    src: SocketAddr,
-) -> Result<bool, NatError> {
+pub fn fix_nated_contact(msg: &Message<'_>, editor: &mut Editor, src: SocketAddr) -> Result<bool, NatError> {
     let Some(c) = first_contact(msg)? else {
         return Ok(false);
     };
@@ -43,11 +39,7 @@ pub fn fix_nated_contact(
 /// its port (5060 when absent) the source port, and never touches `maddr`
 /// (reference §2). Kamailio compares the host as text; we compare it as an
 /// address, so `[2001:db8::1]` equals the source 2001:db8::1.
-pub fn fix_contact(
-    msg: &Message<'_>,
-    editor: &mut Editor,
-    src: SocketAddr,
-) -> Result<bool, NatError> {
+pub fn fix_contact(msg: &Message<'_>, editor: &mut Editor, src: SocketAddr) -> Result<bool, NatError> {
     let Some(c) = first_contact(msg)? else {
         return Ok(false);
     };
@@ -111,9 +103,8 @@ mod tests {
         src: &str,
         f: fn(&Message<'_>, &mut Editor, SocketAddr) -> Result<bool, NatError>,
     ) -> Result<(bool, String), NatError> {
-        let text = format!(
-            "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\n{contact}\r\nl: 0\r\n\r\n"
-        );
+        let text =
+            format!("INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\n{contact}\r\nl: 0\r\n\r\n");
         let m = Message::parse(text.as_bytes()).unwrap();
         let mut e = Editor::new();
         let changed = f(&m, &mut e, src.parse().unwrap())?;
@@ -126,43 +117,18 @@ mod tests {
 
     #[test]
     fn nathelper_rewrites_hostport_keeps_user_and_params() {
-        let r = run(
-            "Contact: \"Al, B\" <sip:a@192.168.1.10:5060;ob;transport=udp>;expires=60",
-            SRC,
-            fix_nated_contact,
-        );
-        assert_eq!(
-            r,
-            Ok((
-                true,
-                "Contact: \"Al, B\" <sip:a@203.0.113.7:40112;ob;transport=udp>;expires=60".into()
-            ))
-        );
+        let r = run("Contact: \"Al, B\" <sip:a@192.168.1.10:5060;ob;transport=udp>;expires=60", SRC, fix_nated_contact);
+        assert_eq!(r, Ok((true, "Contact: \"Al, B\" <sip:a@203.0.113.7:40112;ob;transport=udp>;expires=60".into())));
         // No port in the URI; a second contact is not touched.
-        let r = run(
-            "m: <sip:a@192.168.1.10>, <sip:b@192.168.1.11:5070>",
-            SRC,
-            fix_nated_contact,
-        );
-        assert_eq!(
-            r.unwrap().1,
-            "m: <sip:a@203.0.113.7:40112>, <sip:b@192.168.1.11:5070>"
-        );
+        let r = run("m: <sip:a@192.168.1.10>, <sip:b@192.168.1.11:5070>", SRC, fix_nated_contact);
+        assert_eq!(r.unwrap().1, "m: <sip:a@203.0.113.7:40112>, <sip:b@192.168.1.11:5070>");
     }
 
     #[test]
     fn nathelper_removes_maddr_and_always_rewrites() {
-        let r = run(
-            "Contact: <sip:a@h.example:5070;ob;MADDR=10.0.0.9;lr>",
-            SRC,
-            fix_nated_contact,
-        );
+        let r = run("Contact: <sip:a@h.example:5070;ob;MADDR=10.0.0.9;lr>", SRC, fix_nated_contact);
         assert_eq!(r.unwrap().1, "Contact: <sip:a@203.0.113.7:40112;ob;lr>");
-        let r = run(
-            "Contact: <sip:a@[fd00::1]:5060;maddr=x>",
-            "[2001:db8::1]:5062",
-            fix_nated_contact,
-        );
+        let r = run("Contact: <sip:a@[fd00::1]:5060;maddr=x>", "[2001:db8::1]:5062", fix_nated_contact);
         assert_eq!(r.unwrap().1, "Contact: <sip:a@[2001:db8::1]:5062>");
         let r = run("Contact: <sip:a@203.0.113.7:40112>", SRC, fix_nated_contact);
         assert!(r.unwrap().0);
@@ -172,37 +138,16 @@ mod tests {
     fn nat_traversal_skips_equal_and_keeps_maddr() {
         let r = run("Contact: <sip:a@203.0.113.7:40112>", SRC, fix_contact);
         assert!(!r.unwrap().0);
-        let r = run(
-            "Contact: <sip:a@203.0.113.7>",
-            "203.0.113.7:5060",
-            fix_contact,
-        );
+        let r = run("Contact: <sip:a@203.0.113.7>", "203.0.113.7:5060", fix_contact);
         assert!(!r.unwrap().0);
-        let r = run(
-            "Contact: <sip:a@[2001:db8::1]>",
-            "[2001:db8::1]:5060",
-            fix_contact,
-        );
+        let r = run("Contact: <sip:a@[2001:db8::1]>", "[2001:db8::1]:5060", fix_contact);
         assert!(!r.unwrap().0);
         let r = run("Contact: <sip:a@203.0.113.7>", SRC, fix_contact);
-        assert_eq!(
-            r.unwrap(),
-            (true, "Contact: <sip:a@203.0.113.7:40112>".into())
-        );
+        assert_eq!(r.unwrap(), (true, "Contact: <sip:a@203.0.113.7:40112>".into()));
         let r = run("Contact: sip:a@10.1.1.1;maddr=10.0.0.9", SRC, fix_contact);
-        assert_eq!(
-            r.unwrap().1,
-            "Contact: sip:a@203.0.113.7:40112;maddr=10.0.0.9"
-        );
-        let r = run(
-            "Contact: <sip:a@10.1.1.1;maddr=10.0.0.9>",
-            "[::ffff:203.0.113.7]:9",
-            fix_contact,
-        );
-        assert_eq!(
-            r.unwrap().1,
-            "Contact: <sip:a@203.0.113.7:9;maddr=10.0.0.9>"
-        );
+        assert_eq!(r.unwrap().1, "Contact: sip:a@203.0.113.7:40112;maddr=10.0.0.9");
+        let r = run("Contact: <sip:a@10.1.1.1;maddr=10.0.0.9>", "[::ffff:203.0.113.7]:9", fix_contact);
+        assert_eq!(r.unwrap().1, "Contact: <sip:a@203.0.113.7:9;maddr=10.0.0.9>");
     }
 
     #[test]
@@ -211,10 +156,7 @@ mod tests {
             assert_eq!(run("Contact: *", SRC, f).map(|r| r.0), Ok(false));
             assert_eq!(run("X: y", SRC, f).map(|r| r.0), Ok(false));
             assert_eq!(run("Contact: <sip:a@b", SRC, f), Err(NatError::BadContact));
-            assert_eq!(
-                run("Contact: <tel:+123>", SRC, f),
-                Err(NatError::NoContactHost)
-            );
+            assert_eq!(run("Contact: <tel:+123>", SRC, f), Err(NatError::NoContactHost));
         }
     }
 }

@@ -95,9 +95,7 @@ fn names_source(uri: &Uri<'_>, src: SocketAddr, transport: Transport) -> bool {
         Some(p) => p == src.port(),
         None => src.port() == SIP_PORT,
     };
-    host_ip(uri.host) == Some(src.ip())
-        && same_port
-        && uri.transport().and_then(Transport::parse) == Some(transport)
+    host_ip(uri.host) == Some(src.ip()) && same_port && uri.transport().and_then(Transport::parse) == Some(transport)
 }
 
 /// Replaces `range` (inside the URI) with `;name=value`, closing the `<>`
@@ -136,43 +134,22 @@ mod tests {
 
     const SRC: &str = "203.0.113.7:40112";
 
-    type AliasFn =
-        fn(&Message<'_>, &mut Editor, SocketAddr, Transport) -> Result<AliasOutcome, NatError>;
+    type AliasFn = fn(&Message<'_>, &mut Editor, SocketAddr, Transport) -> Result<AliasOutcome, NatError>;
 
-    fn add(
-        m: &Message<'_>,
-        e: &mut Editor,
-        s: SocketAddr,
-        t: Transport,
-    ) -> Result<AliasOutcome, NatError> {
+    fn add(m: &Message<'_>, e: &mut Editor, s: SocketAddr, t: Transport) -> Result<AliasOutcome, NatError> {
         add_contact_alias(m, e, s, t, ALIAS)
     }
 
-    fn set(
-        m: &Message<'_>,
-        e: &mut Editor,
-        s: SocketAddr,
-        t: Transport,
-    ) -> Result<AliasOutcome, NatError> {
+    fn set(m: &Message<'_>, e: &mut Editor, s: SocketAddr, t: Transport) -> Result<AliasOutcome, NatError> {
         set_contact_alias(m, e, s, t, ALIAS, false)
     }
 
-    fn trim(
-        m: &Message<'_>,
-        e: &mut Editor,
-        s: SocketAddr,
-        t: Transport,
-    ) -> Result<AliasOutcome, NatError> {
+    fn trim(m: &Message<'_>, e: &mut Editor, s: SocketAddr, t: Transport) -> Result<AliasOutcome, NatError> {
         set_contact_alias(m, e, s, t, ALIAS, true)
     }
 
     /// The Contact line after `f`, and its outcome.
-    fn run(
-        f: AliasFn,
-        contact: &str,
-        src: &str,
-        t: Transport,
-    ) -> Result<(AliasOutcome, String), NatError> {
+    fn run(f: AliasFn, contact: &str, src: &str, t: Transport) -> Result<(AliasOutcome, String), NatError> {
         let text = format!("OPTIONS sip:b@example.com SIP/2.0\r\n{contact}\r\nl: 0\r\n\r\n");
         let m = Message::parse(text.as_bytes()).unwrap();
         let mut e = Editor::new();
@@ -195,11 +172,7 @@ mod tests {
             "Contact: <sip:a@192.168.1.10:5060;alias=203.0.113.7~40112~1;ob>;expires=60"
         );
         assert_eq!(
-            line(
-                add,
-                "Contact: \"A <b>\" <sip:a@host.example?x=y>",
-                Transport::Tls
-            ),
+            line(add, "Contact: \"A <b>\" <sip:a@host.example?x=y>", Transport::Tls),
             "Contact: \"A <b>\" <sip:a@host.example;alias=203.0.113.7~40112~3?x=y>"
         );
         assert_eq!(
@@ -242,22 +215,11 @@ mod tests {
         );
         // No equality check; headers stay after the params.
         assert_eq!(
-            line(
-                set,
-                "m: <sip:a@203.0.113.7:40112;transport=tcp?h=v>;q=1",
-                Transport::Tcp
-            ),
+            line(set, "m: <sip:a@203.0.113.7:40112;transport=tcp?h=v>;q=1", Transport::Tcp),
             "m: <sip:a@203.0.113.7:40112;transport=tcp;alias=203.0.113.7~40112~2?h=v>;q=1"
         );
         assert_eq!(
-            run(
-                set,
-                "Contact: sip:a@[fd00::5];ob",
-                "[2001:db8::1]:5060",
-                Transport::Wss
-            )
-            .unwrap()
-            .1,
+            run(set, "Contact: sip:a@[fd00::5];ob", "[2001:db8::1]:5060", Transport::Wss).unwrap().1,
             "Contact: <sip:a@[fd00::5];alias=[2001:db8::1]~5060~6>;ob"
         );
     }
@@ -265,10 +227,7 @@ mod tests {
     #[test]
     fn set_trim_replaces_a_trailing_alias_only() {
         let c = "Contact: <sip:a@10.0.0.1;alias=198.51.100.1~5060~1>";
-        assert_eq!(
-            line(trim, c, Transport::Udp),
-            "Contact: <sip:a@10.0.0.1;alias=203.0.113.7~40112~1>"
-        );
+        assert_eq!(line(trim, c, Transport::Udp), "Contact: <sip:a@10.0.0.1;alias=203.0.113.7~40112~1>");
         assert_eq!(
             line(set, c, Transport::Udp),
             "Contact: <sip:a@10.0.0.1;alias=198.51.100.1~5060~1;alias=203.0.113.7~40112~1>"
@@ -289,27 +248,12 @@ mod tests {
             SRC,
             Transport::Udp,
         );
-        assert_eq!(
-            r.unwrap().1,
-            "Contact: <sip:a@10.0.0.1;nat=203.0.113.7~40112~1>"
-        );
+        assert_eq!(r.unwrap().1, "Contact: <sip:a@10.0.0.1;nat=203.0.113.7~40112~1>");
         for f in [add as AliasFn, set, trim] {
-            assert_eq!(
-                run(f, "Contact: *", SRC, Transport::Udp).unwrap().0,
-                AliasOutcome::Unchanged
-            );
-            assert_eq!(
-                run(f, "X: 1", SRC, Transport::Udp).unwrap().0,
-                AliasOutcome::Unchanged
-            );
-            assert_eq!(
-                run(f, "Contact: <sip:a@", SRC, Transport::Udp),
-                Err(NatError::BadContact)
-            );
-            assert_eq!(
-                run(f, "Contact: <tel:+1>", SRC, Transport::Udp),
-                Err(NatError::NoContactHost)
-            );
+            assert_eq!(run(f, "Contact: *", SRC, Transport::Udp).unwrap().0, AliasOutcome::Unchanged);
+            assert_eq!(run(f, "X: 1", SRC, Transport::Udp).unwrap().0, AliasOutcome::Unchanged);
+            assert_eq!(run(f, "Contact: <sip:a@", SRC, Transport::Udp), Err(NatError::BadContact));
+            assert_eq!(run(f, "Contact: <tel:+1>", SRC, Transport::Udp), Err(NatError::NoContactHost));
         }
     }
 }

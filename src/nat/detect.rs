@@ -81,19 +81,14 @@ pub fn nat_uac_test(
     let contact_uri = || first_contact(msg).ok().flatten().map(|c| c.uri);
     (on(NatTest::VIA_RPORT) && via().is_some_and(|v| port_differs(&v, src)))
         || (on(NatTest::VIA_RECEIVED) && via().is_some_and(|v| ip_differs(&v, src)))
-        || (on(NatTest::CONTACT_PRIVATE)
-            && contact_uri().is_some_and(|u| host_private(u.host, nat_addr_mode)))
+        || (on(NatTest::CONTACT_PRIVATE) && contact_uri().is_some_and(|u| host_private(u.host, nat_addr_mode)))
         || (on(NatTest::SDP_PRIVATE)
-            && sdp_scan::sdp_body(msg)
-                .is_some_and(|b| sdp_scan::has_private_media(b, nat_addr_mode)))
-        || (on(NatTest::VIA_PRIVATE)
-            && via().is_some_and(|v| host_private(Some(v.host), nat_addr_mode)))
+            && sdp_scan::sdp_body(msg).is_some_and(|b| sdp_scan::has_private_media(b, nat_addr_mode)))
+        || (on(NatTest::VIA_PRIVATE) && via().is_some_and(|v| host_private(Some(v.host), nat_addr_mode)))
         || (on(NatTest::SOURCE_PRIVATE) && is_private(src.ip(), nat_addr_mode))
         || (on(NatTest::WEBSOCKET) && matches!(transport, Transport::Ws | Transport::Wss))
-        || (on(NatTest::CONTACT_PORT)
-            && contact_uri().is_some_and(|u| u.port.unwrap_or(SIP_PORT) != src.port()))
-        || (on(NatTest::SDP_CLINE)
-            && sdp_scan::sdp_body(msg).is_some_and(|b| sdp_scan::session_differs(b, src.ip())))
+        || (on(NatTest::CONTACT_PORT) && contact_uri().is_some_and(|u| u.port.unwrap_or(SIP_PORT) != src.port()))
+        || (on(NatTest::SDP_CLINE) && sdp_scan::sdp_body(msg).is_some_and(|b| sdp_scan::session_differs(b, src.ip())))
 }
 
 /// nat_traversal `client_nat_test` types; any hit makes the test true.
@@ -130,14 +125,9 @@ pub fn client_nat_test(msg: &Message<'_>, src: SocketAddr, tests: ClientNatTest)
     let on = |bit| tests.contains(bit);
     let via = || msg.via_top().ok();
     (on(ClientNatTest::PRIVATE_CONTACT)
-        && first_contact(msg)
-            .ok()
-            .flatten()
-            .is_some_and(|c| host_private(c.uri.host, false)))
-        || (on(ClientNatTest::SOURCE_ADDRESS)
-            && via().is_some_and(|v| ip_differs(&v, src) || port_differs(&v, src)))
-        || (on(ClientNatTest::PRIVATE_VIA)
-            && via().is_some_and(|v| host_private(Some(v.host), false)))
+        && first_contact(msg).ok().flatten().is_some_and(|c| host_private(c.uri.host, false)))
+        || (on(ClientNatTest::SOURCE_ADDRESS) && via().is_some_and(|v| ip_differs(&v, src) || port_differs(&v, src)))
+        || (on(ClientNatTest::PRIVATE_VIA) && via().is_some_and(|v| host_private(Some(v.host), false)))
 }
 
 /// Core `received_via_test` without DNS (`check_via_address` with
@@ -161,11 +151,7 @@ mod tests {
     use super::*;
 
     fn msg(via: &str, contact: &str, body: &str) -> Vec<u8> {
-        let ct = if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/sdp\r\n"
-        };
+        let ct = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
         format!(
             "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK1\r\n\
 {contact}{ct}Content-Length: {}\r\n\r\n{body}",
@@ -196,12 +182,7 @@ mod tests {
         assert!(!hits(&m, "[2001:db8::1]:5062", U, 2 | 16));
         assert!(!hits(&m, "[2001:db8::1]:5062", U, 4));
         // A mapped IPv4 source is the IPv4 address.
-        assert!(!hits(
-            &msg("203.0.113.7:40112", "", ""),
-            "[::ffff:203.0.113.7]:40112",
-            U,
-            2 | 16
-        ));
+        assert!(!hits(&msg("203.0.113.7:40112", "", ""), "[::ffff:203.0.113.7]:40112", U, 2 | 16));
     }
 
     #[test]
@@ -221,41 +202,28 @@ mod tests {
         assert!(!hits(&m, PUB, Transport::Tls, 64));
         assert!(hits(&m, PUB, U, 128));
         assert!(!hits(&m, "203.0.113.7:5060", U, 128));
-        let m = msg(
-            "h",
-            "Contact: \"x\" <sip:a@h:40112;transport=tls>, <sip:b@h>\r\n",
-            "",
-        );
+        let m = msg("h", "Contact: \"x\" <sip:a@h:40112;transport=tls>, <sip:b@h>\r\n", "");
         assert!(!hits(&m, PUB, Transport::Tls, 128));
         // No Contact, `*`, or a broken one: the contact bits never hit.
-        for c in [
-            "",
-            "Contact: *\r\n",
-            "Contact: <sip:a@\r\n",
-            "Contact: <tel:+1>\r\n",
-        ] {
+        for c in ["", "Contact: *\r\n", "Contact: <sip:a@\r\n", "Contact: <tel:+1>\r\n"] {
             assert!(!hits(&msg("h", c, ""), PUB, U, 1 | 128), "{c}");
         }
     }
 
     #[test]
     fn sdp_bits_need_an_sdp_body() {
-        let sdp = "v=0\r\no=- 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+        let sdp =
+            "v=0\r\no=- 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
         let m = msg("h", "", sdp);
         assert!(hits(&m, PUB, U, 8));
         assert!(hits(&m, PUB, U, 256));
         assert!(!hits(&m, "192.168.1.10:5060", U, 256));
-        let text = String::from_utf8(m)
-            .unwrap()
-            .replace("application/sdp", "text/plain");
+        let text = String::from_utf8(m).unwrap().replace("application/sdp", "text/plain");
         assert!(!hits(text.as_bytes(), PUB, U, 8 | 256));
-        let no_ct = String::from_utf8(msg("h", "", sdp))
-            .unwrap()
-            .replace("Content-Type: application/sdp\r\n", "");
+        let no_ct = String::from_utf8(msg("h", "", sdp)).unwrap().replace("Content-Type: application/sdp\r\n", "");
         assert!(!hits(no_ct.as_bytes(), PUB, U, 8 | 256));
-        let ct_params = String::from_utf8(msg("h", "", sdp))
-            .unwrap()
-            .replace("application/sdp", "Application/SDP ; charset=utf-8");
+        let ct_params =
+            String::from_utf8(msg("h", "", sdp)).unwrap().replace("application/sdp", "Application/SDP ; charset=utf-8");
         assert!(hits(ct_params.as_bytes(), PUB, U, 8));
     }
 
@@ -264,20 +232,14 @@ mod tests {
         let m = msg("192.168.1.10", "Contact: <sip:a@192.168.1.10>\r\n", "");
         assert!(!hits(&m, "192.168.1.10:5060", U, 512 | 1024 | (1 << 31)));
         assert!(!hits(&m, "192.168.1.10:5060", U, 0));
-        assert!(
-            NatTest::DEFAULT_SIGNALLING.contains(NatTest::VIA_RPORT | NatTest::CONTACT_PRIVATE)
-        );
+        assert!(NatTest::DEFAULT_SIGNALLING.contains(NatTest::VIA_RPORT | NatTest::CONTACT_PRIVATE));
         assert!(!NatTest::DEFAULT_SIGNALLING.contains(NatTest::SDP_PRIVATE));
     }
 
     #[test]
     fn client_nat_test_types() {
         let t = |m: &[u8], src: &str, bits| {
-            client_nat_test(
-                &Message::parse(m).unwrap(),
-                src.parse().unwrap(),
-                ClientNatTest(bits),
-            )
+            client_nat_test(&Message::parse(m).unwrap(), src.parse().unwrap(), ClientNatTest(bits))
         };
         let m = msg("203.0.113.7:40112", "Contact: <sip:a@192.0.0.200>\r\n", "");
         // 192.0.0.200 is private only with nathelper's nat_addr_mode.

@@ -39,9 +39,7 @@ mod sdp_scan;
 #[cfg(test)]
 mod tests;
 
-pub use alias::{
-    DEFAULT_ALIAS_NAME, RuriAlias, decode_alias, encode_alias, format_du, handle_ruri_alias,
-};
+pub use alias::{DEFAULT_ALIAS_NAME, RuriAlias, decode_alias, encode_alias, format_du, handle_ruri_alias};
 pub use contact::{fix_contact, fix_nated_contact};
 pub use contact_alias::{AliasOutcome, add_contact_alias, set_contact_alias};
 pub use detect::{ClientNatTest, NatTest, client_nat_test, nat_uac_test};

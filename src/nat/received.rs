@@ -129,34 +129,13 @@ mod tests {
     #[test]
     fn received_uri_forms() {
         // Appendix A.2; `out` is appended to, not cleared.
-        assert_eq!(
-            uri("203.0.113.7:40112", Transport::Udp),
-            "keepsip:203.0.113.7:40112"
-        );
-        assert_eq!(
-            uri("203.0.113.7:40112", Transport::Tcp),
-            "keepsip:203.0.113.7:40112;transport=tcp"
-        );
-        assert_eq!(
-            uri("[2001:db8::1]:5060", Transport::Udp),
-            "keepsip:[2001:db8::1]:5060"
-        );
-        assert_eq!(
-            uri("[2001:db8::1]:5061", Transport::Tls),
-            "keepsip:[2001:db8::1]:5061;transport=tls"
-        );
-        assert_eq!(
-            uri("198.51.100.1:1", Transport::Sctp),
-            "keepsip:198.51.100.1:1;transport=sctp"
-        );
-        assert_eq!(
-            uri("1.2.3.4:80", Transport::Ws),
-            "keepsip:1.2.3.4:80;transport=ws"
-        );
-        assert_eq!(
-            uri("1.2.3.4:443", Transport::Wss),
-            "keepsip:1.2.3.4:443;transport=ws"
-        );
+        assert_eq!(uri("203.0.113.7:40112", Transport::Udp), "keepsip:203.0.113.7:40112");
+        assert_eq!(uri("203.0.113.7:40112", Transport::Tcp), "keepsip:203.0.113.7:40112;transport=tcp");
+        assert_eq!(uri("[2001:db8::1]:5060", Transport::Udp), "keepsip:[2001:db8::1]:5060");
+        assert_eq!(uri("[2001:db8::1]:5061", Transport::Tls), "keepsip:[2001:db8::1]:5061;transport=tls");
+        assert_eq!(uri("198.51.100.1:1", Transport::Sctp), "keepsip:198.51.100.1:1;transport=sctp");
+        assert_eq!(uri("1.2.3.4:80", Transport::Ws), "keepsip:1.2.3.4:80;transport=ws");
+        assert_eq!(uri("1.2.3.4:443", Transport::Wss), "keepsip:1.2.3.4:443;transport=ws");
     }
 
     #[test]

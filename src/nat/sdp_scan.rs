@@ -51,9 +51,7 @@ pub(crate) fn sdp_body<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
 
 /// Session-level `c=`: the first one before the first `m=` line.
 pub(crate) fn session_conn(body: &[u8]) -> Option<Conn<'_>> {
-    lines(body)
-        .take_while(|l| !l.starts_with(b"m="))
-        .find_map(|l| l.strip_prefix(b"c=").map(parse_conn))
+    lines(body).take_while(|l| !l.starts_with(b"m=")).find_map(|l| l.strip_prefix(b"c=").map(parse_conn))
 }
 
 /// For each media stream (`m=` section) in order, its own first `c=`,
@@ -86,9 +84,7 @@ pub(crate) fn has_private_media(body: &[u8], nat_addr_mode: bool) -> bool {
         if text == b"0.0.0.0" {
             return false;
         }
-        let v4 = std::str::from_utf8(text)
-            .ok()
-            .and_then(|t| t.parse::<Ipv4Addr>().ok());
+        let v4 = std::str::from_utf8(text).ok().and_then(|t| t.parse::<Ipv4Addr>().ok());
         if v4.is_some_and(|ip| super::is_private_v4(ip, nat_addr_mode)) {
             return true;
         }
@@ -107,9 +103,7 @@ pub(crate) fn session_differs(body: &[u8], src: IpAddr) -> bool {
 /// `nettype SP addrtype SP address` after `c=`: the token after `IP4` or
 /// `IP6` (Kamailio extract_mediaip).
 fn parse_conn(value: &[u8]) -> Conn<'_> {
-    let mut tokens = value
-        .split(|&b| b == b' ' || b == b'\t')
-        .filter(|t| !t.is_empty());
+    let mut tokens = value.split(|&b| b == b' ' || b == b'\t').filter(|t| !t.is_empty());
     while let Some(t) = tokens.next() {
         let v6 = match t {
             b"IP4" => false,
@@ -127,16 +121,14 @@ fn parse_conn(value: &[u8]) -> Conn<'_> {
 
 /// The body's lines without their CR LF (or bare LF).
 fn lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
-    body.split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+    body.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SDP: &[u8] =
-        b"v=0\r\no=- 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 203.0.113.7\r\nt=0 0\r\n\
+    const SDP: &[u8] = b"v=0\r\no=- 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 203.0.113.7\r\nt=0 0\r\n\
 m=audio 4000 RTP/AVP 0\r\nc=IN IP4 192.168.1.10\r\nc=IN IP4 198.51.100.1\r\n\
 m=video 4002 RTP/AVP 96\r\nm=text 0 RTP/AVP 98\r\nc=IN IP6 2001:db8::1\r\n";
 
@@ -146,25 +138,15 @@ m=video 4002 RTP/AVP 96\r\nm=text 0 RTP/AVP 98\r\nc=IN IP6 2001:db8::1\r\n";
         let streams: Vec<_> = stream_conns(SDP).collect();
         assert_eq!(
             streams,
-            vec![
-                Some(Conn::V4(b"192.168.1.10")),
-                Some(Conn::V4(b"203.0.113.7")),
-                Some(Conn::V6(b"2001:db8::1")),
-            ]
+            vec![Some(Conn::V4(b"192.168.1.10")), Some(Conn::V4(b"203.0.113.7")), Some(Conn::V6(b"2001:db8::1")),]
         );
-        assert_eq!(
-            session_conn(b"v=0\nm=audio 1 RTP/AVP 0\nc=IN IP4 1.2.3.4\n"),
-            None
-        );
+        assert_eq!(session_conn(b"v=0\nm=audio 1 RTP/AVP 0\nc=IN IP4 1.2.3.4\n"), None);
         assert_eq!(stream_conns(b"v=0\nc=IN IP4 1.2.3.4\n").count(), 0);
     }
 
     #[test]
     fn conn_lines() {
-        assert_eq!(
-            parse_conn(b"IN IP4 224.2.1.1/127"),
-            Conn::V4(b"224.2.1.1/127")
-        );
+        assert_eq!(parse_conn(b"IN IP4 224.2.1.1/127"), Conn::V4(b"224.2.1.1/127"));
         assert_eq!(parse_conn(b"IN  IP6 ::1"), Conn::V6(b"::1"));
         assert_eq!(parse_conn(b"IN IP4"), Conn::Other);
         assert_eq!(parse_conn(b"IN X25 1"), Conn::Other);
@@ -177,9 +159,11 @@ m=video 4002 RTP/AVP 96\r\nm=text 0 RTP/AVP 98\r\nc=IN IP6 2001:db8::1\r\n";
         assert!(has_private_media(SDP, true));
         let held = b"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 1 RTP/AVP 0\r\nm=audio 2 RTP/AVP 0\r\nc=IN IP4 10.0.0.1\r\n";
         assert!(!has_private_media(held, true));
-        let v6_first = b"v=0\r\nm=audio 1 RTP/AVP 0\r\nc=IN IP6 fd00::1\r\nm=audio 2 RTP/AVP 0\r\nc=IN IP4 10.0.0.1\r\n";
+        let v6_first =
+            b"v=0\r\nm=audio 1 RTP/AVP 0\r\nc=IN IP6 fd00::1\r\nm=audio 2 RTP/AVP 0\r\nc=IN IP4 10.0.0.1\r\n";
         assert!(!has_private_media(v6_first, true));
-        let public = b"v=0\r\nc=IN IP4 203.0.113.7\r\nm=audio 1 RTP/AVP 0\r\nm=audio 2 RTP/AVP 0\r\nc=IN IP4 192.0.0.9\r\n";
+        let public =
+            b"v=0\r\nc=IN IP4 203.0.113.7\r\nm=audio 1 RTP/AVP 0\r\nm=audio 2 RTP/AVP 0\r\nc=IN IP4 192.0.0.9\r\n";
         assert!(has_private_media(public, true));
         assert!(!has_private_media(public, false));
         assert!(!has_private_media(b"v=0\r\nc=IN IP4 10.0.0.1\r\n", true));
@@ -192,13 +176,7 @@ m=video 4002 RTP/AVP 96\r\nm=text 0 RTP/AVP 98\r\nc=IN IP6 2001:db8::1\r\n";
         assert!(!session_differs(SDP, src));
         assert!(session_differs(SDP, "203.0.113.70".parse().unwrap()));
         assert!(session_differs(b"v=0\nc=IN IP6 2001:db8::7\n", src));
-        assert!(!session_differs(
-            b"v=0\nc=IN IP6 2001:DB8::7\n",
-            "2001:db8::7".parse().unwrap()
-        ));
-        assert!(!session_differs(
-            b"v=0\nm=audio 1 RTP/AVP 0\nc=IN IP4 10.0.0.1\n",
-            src
-        ));
+        assert!(!session_differs(b"v=0\nc=IN IP6 2001:DB8::7\n", "2001:db8::7".parse().unwrap()));
+        assert!(!session_differs(b"v=0\nm=audio 1 RTP/AVP 0\nc=IN IP4 10.0.0.1\n", src));
     }
 }

@@ -59,17 +59,9 @@ fn a1_nat_uac_test_19() {
     assert!(uac(&contact("100.64.1.1"), NatTest::CONTACT_PRIVATE, true));
     assert!(uac(&contact("192.0.0.5"), NatTest::CONTACT_PRIVATE, false));
     assert!(uac(&contact("192.0.0.200"), NatTest::CONTACT_PRIVATE, true));
-    assert!(!uac(
-        &contact("192.0.0.200"),
-        NatTest::CONTACT_PRIVATE,
-        false
-    ));
+    assert!(!uac(&contact("192.0.0.200"), NatTest::CONTACT_PRIVATE, false));
     assert!(!uac(&contact("[fd00::1]"), NatTest::CONTACT_PRIVATE, true));
-    assert!(!uac(
-        &contact("pc.example.com"),
-        NatTest::CONTACT_PRIVATE,
-        true
-    ));
+    assert!(!uac(&contact("pc.example.com"), NatTest::CONTACT_PRIVATE, true));
 }
 
 #[test]
@@ -80,14 +72,8 @@ fn a2_fix_nated_register_value() {
         String::from_utf8(out).unwrap()
     };
     assert_eq!(uri(SRC, Transport::Udp), "sip:203.0.113.7:40112");
-    assert_eq!(
-        uri(SRC, Transport::Tcp),
-        "sip:203.0.113.7:40112;transport=tcp"
-    );
-    assert_eq!(
-        uri("[2001:db8::1]:5060", Transport::Udp),
-        "sip:[2001:db8::1]:5060"
-    );
+    assert_eq!(uri(SRC, Transport::Tcp), "sip:203.0.113.7:40112;transport=tcp");
+    assert_eq!(uri("[2001:db8::1]:5060", Transport::Udp), "sip:[2001:db8::1]:5060");
 }
 
 const INVITE: &str = "INVITE sip:b@example.com SIP/2.0\r\n\
@@ -101,9 +87,7 @@ Content-Length: 0\r\n\r\n";
 
 #[test]
 fn a4_set_and_add_contact_alias() {
-    let (r, out) = edited(INVITE, |m, e| {
-        set_contact_alias(m, e, src(SRC), Transport::Udp, DEFAULT_ALIAS_NAME, false)
-    });
+    let (r, out) = edited(INVITE, |m, e| set_contact_alias(m, e, src(SRC), Transport::Udp, DEFAULT_ALIAS_NAME, false));
     assert_eq!(r, Ok(AliasOutcome::Changed));
     assert_eq!(
         out,
@@ -112,9 +96,7 @@ fn a4_set_and_add_contact_alias() {
             "Contact: <sip:a@192.168.1.10:5060;ob;alias=203.0.113.7~40112~1>"
         )
     );
-    let (r, out) = edited(INVITE, |m, e| {
-        add_contact_alias(m, e, src(SRC), Transport::Udp, DEFAULT_ALIAS_NAME)
-    });
+    let (r, out) = edited(INVITE, |m, e| add_contact_alias(m, e, src(SRC), Transport::Udp, DEFAULT_ALIAS_NAME));
     assert_eq!(r, Ok(AliasOutcome::Changed));
     assert_eq!(
         out,
@@ -123,15 +105,8 @@ fn a4_set_and_add_contact_alias() {
             "Contact: <sip:a@192.168.1.10:5060;alias=203.0.113.7~40112~1;ob>"
         )
     );
-    for (t, d) in [
-        (Transport::Tcp, 2),
-        (Transport::Tls, 3),
-        (Transport::Ws, 5),
-        (Transport::Wss, 6),
-    ] {
-        let (_, out) = edited(INVITE, |m, e| {
-            set_contact_alias(m, e, src(SRC), t, DEFAULT_ALIAS_NAME, false)
-        });
+    for (t, d) in [(Transport::Tcp, 2), (Transport::Tls, 3), (Transport::Ws, 5), (Transport::Wss, 6)] {
+        let (_, out) = edited(INVITE, |m, e| set_contact_alias(m, e, src(SRC), t, DEFAULT_ALIAS_NAME, false));
         let want = format!("<sip:a@192.168.1.10:5060;ob;alias=203.0.113.7~40112~{d}>");
         assert!(out.contains(&want), "{t}: {out}");
     }
@@ -147,9 +122,7 @@ Content-Length: 0\r\n\r\n";
 
 #[test]
 fn a5_handle_ruri_alias() {
-    let (r, out) = edited(BYE, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
+    let (r, out) = edited(BYE, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
     let Ok(RuriAlias::Done { dst, transport }) = r else {
         panic!("{r:?}");
     };
@@ -165,78 +138,33 @@ fn a5_handle_ruri_alias() {
     assert_eq!(du, b"sip:203.0.113.7:40112;transport=tcp");
 
     let plain = BYE.replace(";alias=203.0.113.7~40112~2", "");
-    let (r, out) = edited(&plain, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
+    let (r, out) = edited(&plain, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
     assert_eq!((r, out.as_str()), (Ok(RuriAlias::NoAlias), plain.as_str()));
     let no_params = plain.replace(";ob", "");
-    let (r, _) = edited(&no_params, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
+    let (r, _) = edited(&no_params, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
     assert_eq!(r, Ok(RuriAlias::NoAlias));
 
     let broken = BYE.replace("alias=203.0.113.7~40112~2", "alias=1.2.3.4");
-    let (r, out) = edited(&broken, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
-    assert_eq!(
-        (r, out.as_str()),
-        (Err(AliasError::MissingSeparator), broken.as_str())
-    );
+    let (r, out) = edited(&broken, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
+    assert_eq!((r, out.as_str()), (Err(AliasError::MissingSeparator), broken.as_str()));
 }
 
 #[test]
 fn ruri_alias_first_or_last_ipv6_and_name() {
-    let two = BYE.replace(
-        ";ob SIP/2.0",
-        ";ob;alias=[2001:db8::9]~5061~3;Alias=9.9.9.9~1~1 SIP/2.0",
-    );
-    let (r, out) = edited(&two, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, true)
-    });
-    assert_eq!(
-        r,
-        Ok(RuriAlias::Done {
-            dst: src("[2001:db8::9]:5061"),
-            transport: Transport::Tls
-        })
-    );
-    assert!(out.starts_with(
-        "BYE sip:a@192.168.1.10:5060;alias=203.0.113.7~40112~2;ob;Alias=9.9.9.9~1~1 SIP/2.0\r\n"
-    ));
-    let (r, out) = edited(&two, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
-    assert!(matches!(
-        r,
-        Ok(RuriAlias::Done {
-            transport: Transport::Tcp,
-            ..
-        })
-    ));
-    assert!(out.starts_with(
-        "BYE sip:a@192.168.1.10:5060;ob;alias=[2001:db8::9]~5061~3;Alias=9.9.9.9~1~1 SIP/2.0\r\n"
-    ));
+    let two = BYE.replace(";ob SIP/2.0", ";ob;alias=[2001:db8::9]~5061~3;Alias=9.9.9.9~1~1 SIP/2.0");
+    let (r, out) = edited(&two, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, true));
+    assert_eq!(r, Ok(RuriAlias::Done { dst: src("[2001:db8::9]:5061"), transport: Transport::Tls }));
+    assert!(out.starts_with("BYE sip:a@192.168.1.10:5060;alias=203.0.113.7~40112~2;ob;Alias=9.9.9.9~1~1 SIP/2.0\r\n"));
+    let (r, out) = edited(&two, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
+    assert!(matches!(r, Ok(RuriAlias::Done { transport: Transport::Tcp, .. })));
+    assert!(out.starts_with("BYE sip:a@192.168.1.10:5060;ob;alias=[2001:db8::9]~5061~3;Alias=9.9.9.9~1~1 SIP/2.0\r\n"));
     let (r, _) = edited(&two, |m, e| handle_ruri_alias(m, e, b"Alias", false));
-    assert_eq!(
-        r,
-        Ok(RuriAlias::Done {
-            dst: src("9.9.9.9:1"),
-            transport: Transport::Udp
-        })
-    );
+    assert_eq!(r, Ok(RuriAlias::Done { dst: src("9.9.9.9:1"), transport: Transport::Udp }));
     let reply = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nl: 0\r\n\r\n";
-    let (r, _) = edited(reply, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
+    let (r, _) = edited(reply, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
     assert_eq!(r, Err(AliasError::NotARequest));
-    let tel = BYE.replace(
-        "sip:a@192.168.1.10:5060;alias=203.0.113.7~40112~2;ob",
-        "tel:+1;alias=1",
-    );
-    let (r, _) = edited(&tel, |m, e| {
-        handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false)
-    });
+    let tel = BYE.replace("sip:a@192.168.1.10:5060;alias=203.0.113.7~40112~2;ob", "tel:+1;alias=1");
+    let (r, _) = edited(&tel, |m, e| handle_ruri_alias(m, e, DEFAULT_ALIAS_NAME, false));
     assert_eq!(r, Ok(RuriAlias::NoAlias));
 }
 
@@ -253,64 +181,36 @@ Content-Length: 0\r\n\r\n";
 
 #[test]
 fn add_rcv_param_header_form_on_every_contact() {
-    let (r, out) = edited(MULTI, |m, e| {
-        add_rcv_param(m, e, src(SRC), Transport::Tcp, false)
-    });
+    let (r, out) = edited(MULTI, |m, e| add_rcv_param(m, e, src(SRC), Transport::Tcp, false));
     assert_eq!(r, Ok(()));
     let want = MULTI
-        .replace(
-            ";expires=60,",
-            ";expires=60;received=\"sip:203.0.113.7:40112;transport=tcp\",",
-        )
-        .replace(
-            "q=0.5\r\n",
-            "q=0.5;received=\"sip:203.0.113.7:40112;transport=tcp\"\r\n",
-        )
-        .replace(
-            "transport=tcp>\r\n",
-            "transport=tcp>;received=\"sip:203.0.113.7:40112;transport=tcp\"\r\n",
-        );
+        .replace(";expires=60,", ";expires=60;received=\"sip:203.0.113.7:40112;transport=tcp\",")
+        .replace("q=0.5\r\n", "q=0.5;received=\"sip:203.0.113.7:40112;transport=tcp\"\r\n")
+        .replace("transport=tcp>\r\n", "transport=tcp>;received=\"sip:203.0.113.7:40112;transport=tcp\"\r\n");
     assert_eq!(out, want);
 }
 
 #[test]
 fn add_rcv_param_uri_form_udp_only() {
-    let (r, out) = edited(MULTI, |m, e| {
-        add_rcv_param(m, e, src("[2001:db8::1]:5060"), Transport::Udp, true)
-    });
+    let (r, out) = edited(MULTI, |m, e| add_rcv_param(m, e, src("[2001:db8::1]:5060"), Transport::Udp, true));
     assert_eq!(r, Ok(()));
     let want = MULTI
         .replace(";ob>", ";ob;received=sip:[2001:db8::1]:5060>")
-        .replace(
-            " sip:a@10.0.0.2;q=0.5",
-            " <sip:a@10.0.0.2;received=sip:[2001:db8::1]:5060>;q=0.5",
-        )
-        .replace(
-            "transport=tcp>",
-            "transport=tcp;received=sip:[2001:db8::1]:5060>",
-        );
+        .replace(" sip:a@10.0.0.2;q=0.5", " <sip:a@10.0.0.2;received=sip:[2001:db8::1]:5060>;q=0.5")
+        .replace("transport=tcp>", "transport=tcp;received=sip:[2001:db8::1]:5060>");
     assert_eq!(out, want);
-    let (r, out) = edited(MULTI, |m, e| {
-        add_rcv_param(m, e, src(SRC), Transport::Ws, true)
-    });
-    assert_eq!(
-        (r, out.as_str()),
-        (Err(NatError::NotUdp(Transport::Ws)), MULTI)
-    );
+    let (r, out) = edited(MULTI, |m, e| add_rcv_param(m, e, src(SRC), Transport::Ws, true));
+    assert_eq!((r, out.as_str()), (Err(NatError::NotUdp(Transport::Ws)), MULTI));
 }
 
 #[test]
 fn add_rcv_param_star_none_and_bad() {
     let star = register("192.168.1.10", "*");
-    let (r, out) = edited(&star, |m, e| {
-        add_rcv_param(m, e, src(SRC), Transport::Udp, false)
-    });
+    let (r, out) = edited(&star, |m, e| add_rcv_param(m, e, src(SRC), Transport::Udp, false));
     assert_eq!((r, out.as_str()), (Ok(()), star.as_str()));
     // A bad second contact: nothing queued for the first one either.
     let bad = register("192.168.1.10", "<sip:a@10.0.0.1>, <sip:b@");
-    let (r, out) = edited(&bad, |m, e| {
-        add_rcv_param(m, e, src(SRC), Transport::Udp, false)
-    });
+    let (r, out) = edited(&bad, |m, e| add_rcv_param(m, e, src(SRC), Transport::Udp, false));
     assert_eq!((r, out.as_str()), (Err(NatError::BadContact), bad.as_str()));
 }
 
@@ -318,27 +218,11 @@ fn add_rcv_param_star_none_and_bad() {
 fn folded_contact_and_nathelper_fixes() {
     let (r, out) = edited(MULTI, |m, e| fix_nated_contact(m, e, src(SRC)));
     assert_eq!(r, Ok(true));
-    assert_eq!(
-        out,
-        MULTI.replace(
-            "<sip:a@192.168.1.10:5060;ob>",
-            "<sip:a@203.0.113.7:40112;ob>"
-        )
-    );
-    let folded = INVITE.replace(
-        "Contact: <sip:a@192.168.1.10:5060;ob>",
-        "Contact:\r\n\t\"Bob\"\r\n <sip:a@192.168.1.10;ob>",
-    );
-    let (_, out) = edited(&folded, |m, e| {
-        add_contact_alias(m, e, src(SRC), Transport::Udp, DEFAULT_ALIAS_NAME)
-    });
-    assert_eq!(
-        out,
-        folded.replace(
-            "<sip:a@192.168.1.10;ob>",
-            "<sip:a@192.168.1.10;alias=203.0.113.7~40112~1;ob>"
-        )
-    );
+    assert_eq!(out, MULTI.replace("<sip:a@192.168.1.10:5060;ob>", "<sip:a@203.0.113.7:40112;ob>"));
+    let folded =
+        INVITE.replace("Contact: <sip:a@192.168.1.10:5060;ob>", "Contact:\r\n\t\"Bob\"\r\n <sip:a@192.168.1.10;ob>");
+    let (_, out) = edited(&folded, |m, e| add_contact_alias(m, e, src(SRC), Transport::Udp, DEFAULT_ALIAS_NAME));
+    assert_eq!(out, folded.replace("<sip:a@192.168.1.10;ob>", "<sip:a@192.168.1.10;alias=203.0.113.7~40112~1;ob>"));
 }
 
 #[test]
@@ -393,11 +277,7 @@ fn survives_mangled_input() {
         let mut check = |f: &dyn Fn(&mut Editor)| {
             e.clear();
             f(&mut e);
-            assert!(
-                e.apply(m.as_bytes(), &mut out).is_ok(),
-                "{}",
-                String::from_utf8_lossy(&bytes)
-            );
+            assert!(e.apply(m.as_bytes(), &mut out).is_ok(), "{}", String::from_utf8_lossy(&bytes));
         };
         check(&|e| {
             let _ = fix_nated_contact(&m, e, s);

@@ -42,10 +42,7 @@ impl Myself {
     }
 
     pub fn add(&mut self, host: &str, port: Option<u16>) {
-        let name = match host
-            .trim_matches(|c| c == '[' || c == ']')
-            .parse::<IpAddr>()
-        {
+        let name = match host.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
             Ok(ip) => Name::Ip(ip),
             Err(_) => Name::Domain(normalize_domain(host.as_bytes())),
         };
@@ -60,11 +57,7 @@ impl Myself {
         let Some(host) = uri.host else {
             return false;
         };
-        let default_port = if uri.scheme == Scheme::Sips {
-            5061
-        } else {
-            DEFAULT_SIP_PORT
-        };
+        let default_port = if uri.scheme == Scheme::Sips { 5061 } else { DEFAULT_SIP_PORT };
         self.matches(&host, uri.port.unwrap_or(default_port))
     }
 

@@ -68,9 +68,7 @@ pub fn check_request<'a>(
     if !msg.is_sip_2_0() {
         return Err(Rejection::Version);
     }
-    let rl = msg
-        .request_line()
-        .ok_or(Rejection::Malformed(ParseError::BadStartLine))?;
+    let rl = msg.request_line().ok_or(Rejection::Malformed(ParseError::BadStartLine))?;
     let ruri = Uri::parse(rl.uri).map_err(|_| Rejection::Malformed(ParseError::BadRequestUri))?;
     let to_tagged = check_syntax(msg, &ruri).map_err(Rejection::Malformed)?;
     if !matches!(ruri.scheme, Scheme::Sip | Scheme::Sips | Scheme::Tel) {
@@ -133,19 +131,12 @@ fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<bool, ParseError> {
             r?;
         }
     }
-    for name in [
-        HeaderName::Require,
-        HeaderName::ProxyRequire,
-        HeaderName::Supported,
-    ] {
+    for name in [HeaderName::Require, HeaderName::ProxyRequire, HeaderName::Supported] {
         for t in msg.option_tags(name) {
             t?;
         }
     }
-    if msg
-        .header(HeaderName::Date)
-        .is_some_and(|d| !is_valid_sip_date(d.value))
-    {
+    if msg.header(HeaderName::Date).is_some_and(|d| !is_valid_sip_date(d.value)) {
         return Err(ParseError::BadHeader(HeaderName::Date));
     }
     Ok(to_tagged)
@@ -161,13 +152,7 @@ fn is_call_id(id: &[u8]) -> bool {
 /// (Max-Forwards too, but RFC 2543 peers omit it, RFC 4475 §3.4.1); the
 /// single-valued ones appear once, and CSeq names the request method.
 fn check_mandatory(msg: &Message<'_>) -> Result<(), ParseError> {
-    for name in [
-        HeaderName::Via,
-        HeaderName::From,
-        HeaderName::To,
-        HeaderName::CallId,
-        HeaderName::CSeq,
-    ] {
+    for name in [HeaderName::Via, HeaderName::From, HeaderName::To, HeaderName::CallId, HeaderName::CSeq] {
         if msg.header(name).is_none() {
             return Err(ParseError::MissingHeader(name));
         }
@@ -201,8 +186,7 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), ParseError> {
         v?;
     }
     msg.via_top()?;
-    msg.call_id()
-        .ok_or(ParseError::MissingHeader(HeaderName::CallId))?;
+    msg.call_id().ok_or(ParseError::MissingHeader(HeaderName::CallId))?;
     msg.cseq()?;
     check_mandatory_response(msg)
 }

@@ -11,6 +11,9 @@ use crate::sip::{Message, Method, Uri};
 pub enum Decision {
     /// Answer statelessly.
     Reply(Reply),
+    /// A REGISTER for one of our domains: the registrar answers it
+    /// (Kamailio route[REGISTRAR]).
+    Register,
     /// Say nothing.
     Drop(DropReason),
 }
@@ -51,8 +54,7 @@ pub enum DropReason {
 
 /// Methods the proxy accepts, for `Allow:` (it forwards any method, RFC
 /// 3261 §16.6; these are the ones it handles itself).
-pub const ALLOW: &[u8] =
-    b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, UPDATE, INFO, \
+pub const ALLOW: &[u8] = b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, UPDATE, INFO, \
 SUBSCRIBE, NOTIFY, REFER, MESSAGE";
 pub const ACCEPT: &[u8] = b"Accept: application/sdp";
 /// No option tags yet; the header is sent empty as RFC 3261 §20.37 allows.
@@ -69,19 +71,10 @@ pub fn decide(msg: &Message<'_>, myself: &Myself) -> Decision {
         // RFC 3261 §17: an ACK is never answered, not even a bad one.
         Err(_) if rl.method == Method::Ack => return Decision::Drop(DropReason::Ack),
         Err(r) => {
-            let extra = if r == Rejection::BadExtension {
-                Extra::Unsupported
-            } else {
-                Extra::None
-            };
+            let extra = if r == Rejection::BadExtension { Extra::Unsupported } else { Extra::None };
             // The To may be what is broken; tag it unless it clearly has one.
             let add_to_tag = !msg.to().is_ok_and(|t| t.tag().is_some());
-            return Decision::Reply(Reply {
-                code: r.code(),
-                reason: Reason::Rejected(r),
-                extra,
-                add_to_tag,
-            });
+            return Decision::Reply(Reply { code: r.code(), reason: Reason::Rejected(r), extra, add_to_tag });
         }
     };
     route(rl.method, &checked, myself)
@@ -91,12 +84,7 @@ pub fn decide(msg: &Message<'_>, myself: &Myself) -> Decision {
 fn route(method: Method<'_>, c: &Checked<'_>, myself: &Myself) -> Decision {
     let ruri = &c.ruri;
     let reply = |code, reason, extra| {
-        Decision::Reply(Reply {
-            code,
-            reason: Reason::Text(reason),
-            extra,
-            add_to_tag: !c.to_tagged,
-        })
+        Decision::Reply(Reply { code, reason: Reason::Text(reason), extra, add_to_tag: !c.to_tagged })
     };
     if is_options_to_myself(method, ruri, myself) {
         return reply(200, "Keepalive", Extra::Capabilities);
@@ -108,7 +96,7 @@ fn route(method: Method<'_>, c: &Checked<'_>, myself: &Myself) -> Decision {
         // Kamailio WITHINDLG: in-dialog request that is not routed to us.
         _ if c.to_tagged => reply(404, "Not here", Extra::None),
         _ if !myself_domain(ruri, myself) => reply(403, "Not relaying", Extra::None),
-        Method::Register => reply(501, "Registrar Not Enabled", Extra::None),
+        Method::Register => Decision::Register,
         // Kamailio LOCATION: no binding for this user.
         _ => reply(404, "Not Found", Extra::None),
     }

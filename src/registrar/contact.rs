@@ -32,15 +32,9 @@ impl<'a> ContactInfo<'a> {
         header_expires: Option<u32>,
         cfg: &RegistrarConfig,
     ) -> Result<ContactInfo<'a>, SaveError> {
-        let instance = value(contact, b"+sip.instance")
-            .map(unquote)
-            .filter(|v| !v.is_empty());
+        let instance = value(contact, b"+sip.instance").map(unquote).filter(|v| !v.is_empty());
         let reg_id = match (instance, value(contact, b"reg-id")) {
-            (Some(_), Some(v)) => Some(
-                decimal(v)
-                    .filter(|&n| n > 0)
-                    .ok_or(SaveError::InvalidRegId)?,
-            ),
+            (Some(_), Some(v)) => Some(decimal(v).filter(|&n| n > 0).ok_or(SaveError::InvalidRegId)?),
             _ => None,
         };
         let q = match value(contact, b"q") {
@@ -69,11 +63,7 @@ fn value<'a>(contact: &NameAddr<'a>, name: &[u8]) -> Option<&'a [u8]> {
 /// a param that is not a number falls back to default_expires (str2int
 /// failing in calc_contact_expires). A non-zero value below min_expires is
 /// raised or refused (423) by min_expires_mode, then cut to max_expires.
-fn expires(
-    param: Option<&[u8]>,
-    header: Option<u32>,
-    cfg: &RegistrarConfig,
-) -> Result<u32, SaveError> {
+fn expires(param: Option<&[u8]>, header: Option<u32>, cfg: &RegistrarConfig) -> Result<u32, SaveError> {
     let mut e = match param {
         Some(v) => decimal(v).unwrap_or(cfg.default_expires),
         None => header.unwrap_or(cfg.default_expires),
@@ -98,9 +88,7 @@ fn decimal(v: &[u8]) -> Option<u32> {
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    v.iter().try_fold(0u32, |n, &d| {
-        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
-    })
+    v.iter().try_fold(0u32, |n, &d| n.checked_mul(10)?.checked_add(u32::from(d - b'0')))
 }
 
 /// RFC 3261 §20.10 qvalue in thousandths: `"0" ["." 0*3DIGIT]` or
@@ -113,11 +101,8 @@ pub fn parse_q(v: &[u8]) -> Option<u16> {
     if frac.len() > 3 || !frac.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let thousandths = frac
-        .iter()
-        .chain(std::iter::repeat(&b'0'))
-        .take(3)
-        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    let thousandths =
+        frac.iter().chain(std::iter::repeat(&b'0')).take(3).fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
     match int {
         b"0" => Some(thousandths),
         b"1" if thousandths == 0 => Some(1000),
@@ -159,9 +144,7 @@ mod tests {
         ] {
             assert_eq!(parse_q(text.as_bytes()), Some(q), "{text}");
         }
-        for bad in [
-            "", "1.5", "2", "0.1234", "-0.5", ".5", "0,5", "abc", "1.001", "01",
-        ] {
+        for bad in ["", "1.5", "2", "0.1234", "-0.5", ".5", "0,5", "abc", "1.001", "01"] {
             assert_eq!(parse_q(bad.as_bytes()), None, "{bad}");
         }
     }
@@ -197,15 +180,8 @@ mod tests {
         assert_eq!(e(None, Some(0)), Ok(0));
         assert_eq!(e(Some("30"), None), Ok(60), "mode 0 raises to min");
         assert_eq!(e(Some("7200"), None), Ok(3600), "max clamps");
-        let strict = RegistrarConfig {
-            min_expires_mode: 1,
-            max_expires: 0,
-            ..cfg.clone()
-        };
-        assert_eq!(
-            expires(Some(b"30"), None, &strict),
-            Err(SaveError::IntervalTooBrief)
-        );
+        let strict = RegistrarConfig { min_expires_mode: 1, max_expires: 0, ..cfg.clone() };
+        assert_eq!(expires(Some(b"30"), None, &strict), Err(SaveError::IntervalTooBrief));
         assert_eq!(expires(Some(b"60"), None, &strict), Ok(60));
         assert_eq!(expires(Some(b"90000"), None, &strict), Ok(90000), "no max");
     }
@@ -230,24 +206,12 @@ mod tests {
         };
         let urn = b"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>".to_vec();
         assert_eq!(
-            parse(
-                "<sip:a@b>;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\";reg-id=2"
-            ),
+            parse("<sip:a@b>;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\";reg-id=2"),
             Ok((Some(urn), Some(2)))
         );
-        assert_eq!(
-            parse("<sip:a@b>;reg-id=2"),
-            Ok((None, None)),
-            "reg-id alone ignored"
-        );
-        assert_eq!(
-            parse("<sip:a@b>;+sip.instance=\"<urn:x>\";reg-id=0"),
-            Err(SaveError::InvalidRegId)
-        );
-        assert_eq!(
-            parse("<sip:a@b>;+sip.instance=\"<urn:x>\";reg-id=x"),
-            Err(SaveError::InvalidRegId)
-        );
+        assert_eq!(parse("<sip:a@b>;reg-id=2"), Ok((None, None)), "reg-id alone ignored");
+        assert_eq!(parse("<sip:a@b>;+sip.instance=\"<urn:x>\";reg-id=0"), Err(SaveError::InvalidRegId));
+        assert_eq!(parse("<sip:a@b>;+sip.instance=\"<urn:x>\";reg-id=x"), Err(SaveError::InvalidRegId));
         assert_eq!(parse("<sip:a@b>;q=2"), Err(SaveError::InvalidQ));
     }
 }

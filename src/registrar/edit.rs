@@ -20,10 +20,7 @@ pub(super) enum Slot {
     /// Stored binding at this index, unchanged.
     Old(usize),
     /// A new value, replacing the stored binding at `replaces` if any.
-    New {
-        binding: Binding,
-        replaces: Option<usize>,
-    },
+    New { binding: Binding, replaces: Option<usize> },
 }
 
 /// The plan, detached from the record it was built against. A stored
@@ -42,12 +39,7 @@ pub(super) struct RecordEdit<'r> {
 
 impl<'r> RecordEdit<'r> {
     pub fn new(old: &'r [Binding], order: ContactOrder, now: UnixMillis) -> RecordEdit<'r> {
-        RecordEdit {
-            old,
-            slots: (0..old.len()).map(Slot::Old).collect(),
-            order,
-            now,
-        }
+        RecordEdit { old, slots: (0..old.len()).map(Slot::Old).collect(), order, now }
     }
 
     /// The binding in slot `pos` as the plan stands.
@@ -75,9 +67,7 @@ impl<'r> RecordEdit<'r> {
         let instance = strip_angle(instance);
         (0..self.slots.len()).find(|&p| {
             let b = self.view(p);
-            self.live(p)
-                && b.reg_id == reg_id
-                && b.instance.as_deref().map(strip_angle) == Some(instance)
+            self.live(p) && b.reg_id == reg_id && b.instance.as_deref().map(strip_angle) == Some(instance)
         })
     }
 
@@ -88,10 +78,7 @@ impl<'r> RecordEdit<'r> {
 
     /// A new binding, placed as usrloc mem_insert_ucontact does.
     pub fn insert(&mut self, binding: Binding) {
-        let slot = Slot::New {
-            binding,
-            replaces: None,
-        };
+        let slot = Slot::New { binding, replaces: None };
         self.place(slot);
     }
 
@@ -105,8 +92,8 @@ impl<'r> RecordEdit<'r> {
             Slot::New { replaces, .. } => replaces,
         };
         let q = q_rank(&binding);
-        let in_order = (pos == 0 || q_rank(self.view(pos - 1)) >= q)
-            && (pos == self.slots.len() || q_rank(self.view(pos)) <= q);
+        let in_order =
+            (pos == 0 || q_rank(self.view(pos - 1)) >= q) && (pos == self.slots.len() || q_rank(self.view(pos)) <= q);
         let slot = Slot::New { binding, replaces };
         if self.order == ContactOrder::ByQ && in_order {
             self.slots.insert(pos, slot);
@@ -150,9 +137,7 @@ impl<'r> RecordEdit<'r> {
                     Slot::Old(i) => q_rank(&self.old[*i]),
                     Slot::New { binding, .. } => q_rank(binding),
                 };
-                (0..self.slots.len())
-                    .find(|&p| q_rank(self.view(p)) < q)
-                    .unwrap_or(self.slots.len())
+                (0..self.slots.len()).find(|&p| q_rank(self.view(p)) < q).unwrap_or(self.slots.len())
             }
         };
         self.slots.insert(at, slot);

@@ -91,11 +91,7 @@ impl LocationShard {
 
     /// Order from `desc_time_order`; changes are logged unless db_mode is 0.
     pub fn from_config(cfg: &UsrlocConfig) -> LocationShard {
-        let order = if cfg.desc_time_order {
-            ContactOrder::NewestFirst
-        } else {
-            ContactOrder::ByQ
-        };
+        let order = if cfg.desc_time_order { ContactOrder::NewestFirst } else { ContactOrder::ByQ };
         LocationShard::new(order, cfg.db_mode != 0)
     }
 
@@ -109,10 +105,7 @@ impl LocationShard {
 
     /// The AOR's valid bindings at `now`, in lookup order.
     pub fn lookup(&self, aor: &[u8], now: UnixMillis) -> impl Iterator<Item = &Binding> + '_ {
-        self.records
-            .get(aor)
-            .into_iter()
-            .flat_map(move |r| r.valid(now))
+        self.records.get(aor).into_iter().flat_map(move |r| r.valid(now))
     }
 
     /// Every record, for ul.dump and snapshots (no particular order).
@@ -123,17 +116,11 @@ impl LocationShard {
     /// Every binding with its AOR, expired ones included: the snapshot for
     /// `ShardLog::open` / `compact` (filter on `expires > now` for live ones).
     pub fn bindings(&self) -> impl Iterator<Item = (&Aor, &Binding)> + '_ {
-        self.records
-            .iter()
-            .flat_map(|(aor, r)| r.bindings.iter().map(move |b| (aor, b)))
+        self.records.iter().flat_map(|(aor, r)| r.bindings.iter().map(move |b| (aor, b)))
     }
 
     pub fn counters(&self) -> Counters {
-        Counters {
-            users: self.records.len(),
-            contacts: self.contacts,
-            expired: self.expired,
-        }
+        Counters { users: self.records.len(), contacts: self.contacts, expired: self.expired }
     }
 
     /// Moves the logged changes, oldest first, onto `out`.
@@ -175,10 +162,7 @@ impl LocationShard {
     /// Removes the binding with exactly this contact URI (ul.rm_contact).
     pub fn remove_contact(&mut self, aor: &[u8], contact: &[u8]) -> Option<Binding> {
         let (key, record) = self.records.get_key_value(aor)?;
-        let at = record
-            .bindings
-            .iter()
-            .position(|b| *b.contact == *contact)?;
+        let at = record.bindings.iter().position(|b| *b.contact == *contact)?;
         let key = key.clone();
         Some(self.take(&key, at))
     }
@@ -200,10 +184,7 @@ impl LocationShard {
             }
             let (at, aors) = entry.remove_entry();
             for aor in aors {
-                let due = self
-                    .records
-                    .get(&aor)
-                    .and_then(|r| r.bindings.iter().position(|b| b.expires == at));
+                let due = self.records.get(&aor).and_then(|r| r.bindings.iter().position(|b| b.expires == at));
                 // The index holds one entry per binding at its expiry, so a
                 // binding is always found; the guard only keeps a broken
                 // invariant from panicking.
@@ -221,10 +202,7 @@ impl LocationShard {
     /// a contact this commit (re)writes.
     pub(super) fn commit(&mut self, aor: &Aor, edit: EditParts, now: UnixMillis) {
         let mut old: Vec<Option<Binding>> = match self.records.get_mut(aor.as_bytes()) {
-            Some(r) => std::mem::take(&mut r.bindings)
-                .into_iter()
-                .map(Some)
-                .collect(),
+            Some(r) => std::mem::take(&mut r.bindings).into_iter().map(Some).collect(),
             None => Vec::new(),
         };
         let mut kept_old = vec![false; old.len()];
@@ -246,21 +224,16 @@ impl LocationShard {
                         None => {}
                     }
                 }
-                Slot::New { binding, replaces } => {
-                    match replaces.and_then(|i| old.get_mut(i)).and_then(Option::take) {
-                        Some(prev) => {
-                            self.unindex(aor, prev.expires);
-                            if prev.contact != binding.contact {
-                                let contact = prev.contact;
-                                self.log(|| Change::Remove {
-                                    aor: aor.clone(),
-                                    contact,
-                                });
-                            }
+                Slot::New { binding, replaces } => match replaces.and_then(|i| old.get_mut(i)).and_then(Option::take) {
+                    Some(prev) => {
+                        self.unindex(aor, prev.expires);
+                        if prev.contact != binding.contact {
+                            let contact = prev.contact;
+                            self.log(|| Change::Remove { aor: aor.clone(), contact });
                         }
-                        None => self.contacts += 1,
                     }
-                }
+                    None => self.contacts += 1,
+                },
             }
         }
         // Deleted by the request; and anything the plan neither kept nor
@@ -278,10 +251,7 @@ impl LocationShard {
                 Slot::Old(i) => kept.extend(old.get_mut(i).and_then(Option::take)),
                 Slot::New { binding, .. } => {
                     self.index(aor, binding.expires);
-                    self.log(|| Change::Upsert {
-                        aor: aor.clone(),
-                        binding: binding.clone(),
-                    });
+                    self.log(|| Change::Upsert { aor: aor.clone(), binding: binding.clone() });
                     kept.push(binding);
                 }
             }
@@ -296,10 +266,7 @@ impl LocationShard {
     fn put(&mut self, aor: Aor, binding: Binding, logged: bool) {
         self.index(&aor, binding.expires);
         if logged {
-            self.log(|| Change::Upsert {
-                aor: aor.clone(),
-                binding: binding.clone(),
-            });
+            self.log(|| Change::Upsert { aor: aor.clone(), binding: binding.clone() });
         }
         let order = self.order;
         let record = self.records.entry(aor.clone()).or_default();
@@ -308,8 +275,7 @@ impl LocationShard {
         let old = same.map(|i| list.remove(i));
         // Kamailio mem_update_ucontact keeps the position unless the q
         // changed (desc_time_order moves it to the front).
-        let keep_at = same
-            .filter(|_| order == ContactOrder::ByQ && old.as_ref().map(|o| o.q) == Some(binding.q));
+        let keep_at = same.filter(|_| order == ContactOrder::ByQ && old.as_ref().map(|o| o.q) == Some(binding.q));
         let at = keep_at.unwrap_or_else(|| insert_at(list, &binding, order));
         list.insert(at, binding);
         match old {
@@ -327,20 +293,14 @@ impl LocationShard {
 
     /// Removes binding `i` of `aor` whose index entry is already gone.
     fn take_unindexed(&mut self, aor: &Aor, i: usize) -> Binding {
-        let record = self
-            .records
-            .get_mut(aor.as_bytes())
-            .expect("caller found the binding");
+        let record = self.records.get_mut(aor.as_bytes()).expect("caller found the binding");
         let b = record.bindings.remove(i);
         if record.bindings.is_empty() {
             self.records.remove(aor.as_bytes());
         }
         self.contacts -= 1;
         let contact = b.contact.clone();
-        self.log(|| Change::Remove {
-            aor: aor.clone(),
-            contact,
-        });
+        self.log(|| Change::Remove { aor: aor.clone(), contact });
         b
     }
 
@@ -349,10 +309,7 @@ impl LocationShard {
         self.unindex(aor, b.expires);
         self.contacts -= 1;
         let contact = b.contact;
-        self.log(|| Change::Remove {
-            aor: aor.clone(),
-            contact,
-        });
+        self.log(|| Change::Remove { aor: aor.clone(), contact });
     }
 
     fn index(&mut self, aor: &Aor, at: UnixMillis) {
@@ -389,9 +346,7 @@ fn insert_at(list: &[Binding], b: &Binding, order: ContactOrder) -> usize {
         ContactOrder::NewestFirst => 0,
         ContactOrder::ByQ => {
             let q = q_rank(b);
-            list.iter()
-                .position(|x| q_rank(x) < q)
-                .unwrap_or(list.len())
+            list.iter().position(|x| q_rank(x) < q).unwrap_or(list.len())
         }
     }
 }

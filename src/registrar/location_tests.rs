@@ -31,9 +31,7 @@ fn aor(s: &str) -> Aor {
 }
 
 fn contacts(loc: &LocationShard, a: &str, now: u64) -> Vec<String> {
-    loc.lookup(a.as_bytes(), UnixMillis(now))
-        .map(|b| String::from_utf8_lossy(&b.contact).into_owned())
-        .collect()
+    loc.lookup(a.as_bytes(), UnixMillis(now)).map(|b| String::from_utf8_lossy(&b.contact).into_owned()).collect()
 }
 
 #[test]
@@ -45,31 +43,13 @@ fn q_order_with_unspecified_last_and_ties_in_arrival_order() {
     loc.insert_raw(aor(a), binding("sip:zero@h", Some(0), 10_000, 3));
     loc.insert_raw(aor(a), binding("sip:one@h", Some(1000), 10_000, 4));
     loc.insert_raw(aor(a), binding("sip:half2@h", Some(500), 10_000, 5));
-    assert_eq!(
-        contacts(&loc, a, 0),
-        [
-            "sip:one@h",
-            "sip:half1@h",
-            "sip:half2@h",
-            "sip:zero@h",
-            "sip:none@h"
-        ]
-    );
+    assert_eq!(contacts(&loc, a, 0), ["sip:one@h", "sip:half1@h", "sip:half2@h", "sip:zero@h", "sip:none@h"]);
     // A refresh with the same q keeps its place (usrloc update_contact_pos).
     loc.insert_raw(aor(a), binding("sip:half1@h", Some(500), 20_000, 6));
     assert_eq!(contacts(&loc, a, 0)[1], "sip:half1@h");
     // A new q moves it.
     loc.insert_raw(aor(a), binding("sip:none@h", Some(700), 20_000, 7));
-    assert_eq!(
-        contacts(&loc, a, 0),
-        [
-            "sip:one@h",
-            "sip:none@h",
-            "sip:half1@h",
-            "sip:half2@h",
-            "sip:zero@h"
-        ]
-    );
+    assert_eq!(contacts(&loc, a, 0), ["sip:one@h", "sip:none@h", "sip:half1@h", "sip:half2@h", "sip:zero@h"]);
     assert_eq!(loc.counters().contacts, 5);
 }
 
@@ -99,22 +79,9 @@ fn expiry_removes_due_bindings_and_counts_them() {
     assert_eq!(contacts(&loc, "a@x", 5_000), ["sip:a2@h"]);
     let mut gone = loc.expire(UnixMillis(5_000));
     gone.sort_by(|x, y| x.0.cmp(&y.0));
-    let gone: Vec<(&[u8], &[u8])> = gone
-        .iter()
-        .map(|(a, b)| (a.as_bytes(), &*b.contact))
-        .collect();
-    assert_eq!(
-        gone,
-        [(&b"a@x"[..], &b"sip:a1@h"[..]), (b"b@x", b"sip:b1@h")]
-    );
-    assert_eq!(
-        loc.counters(),
-        Counters {
-            users: 1,
-            contacts: 1,
-            expired: 2
-        }
-    );
+    let gone: Vec<(&[u8], &[u8])> = gone.iter().map(|(a, b)| (a.as_bytes(), &*b.contact)).collect();
+    assert_eq!(gone, [(&b"a@x"[..], &b"sip:a1@h"[..]), (b"b@x", b"sip:b1@h")]);
+    assert_eq!(loc.counters(), Counters { users: 1, contacts: 1, expired: 2 });
     assert!(loc.record(b"b@x").is_none(), "empty record removed");
     let mut log = Vec::new();
     loc.drain_changes(&mut log);
@@ -123,14 +90,7 @@ fn expiry_removes_due_bindings_and_counts_them() {
     assert_eq!(loc.next_expiry(), Some(UnixMillis(9_000)));
     let mut out = Vec::new();
     assert_eq!(loc.expire_into(UnixMillis(60_000), &mut out), 1);
-    assert_eq!(
-        loc.counters(),
-        Counters {
-            users: 0,
-            contacts: 0,
-            expired: 3
-        }
-    );
+    assert_eq!(loc.counters(), Counters { users: 0, contacts: 0, expired: 3 });
     assert_eq!(loc.next_expiry(), None);
 }
 
@@ -156,47 +116,21 @@ fn removal_and_change_log() {
     loc.insert_raw(a.clone(), binding("sip:1@h", None, 9_000, 0));
     loc.insert_raw(a.clone(), binding("sip:2@h", None, 9_000, 0));
     loc.insert_raw(aor("b@x"), binding("sip:3@h", None, 9_000, 0));
-    assert_eq!(
-        loc.counters(),
-        Counters {
-            users: 2,
-            contacts: 3,
-            expired: 0
-        }
-    );
+    assert_eq!(loc.counters(), Counters { users: 2, contacts: 3, expired: 0 });
     assert_eq!(loc.bindings().count(), 3);
     let removed = loc.remove_contact(b"a@x", b"sip:1@h").unwrap();
     assert_eq!(&*removed.contact, b"sip:1@h");
     assert!(loc.remove_contact(b"a@x", b"sip:1@h").is_none());
     assert_eq!(loc.remove_aor(b"a@x"), 1);
     assert_eq!(loc.remove_aor(b"a@x"), 0);
-    assert_eq!(
-        loc.counters(),
-        Counters {
-            users: 1,
-            contacts: 1,
-            expired: 0
-        }
-    );
+    assert_eq!(loc.counters(), Counters { users: 1, contacts: 1, expired: 0 });
     let mut log = Vec::new();
     loc.drain_changes(&mut log);
     let expected = vec![
-        Change::Upsert {
-            aor: a.clone(),
-            binding: binding("sip:1@h", None, 9_000, 0),
-        },
-        Change::Upsert {
-            aor: a.clone(),
-            binding: binding("sip:2@h", None, 9_000, 0),
-        },
-        Change::Upsert {
-            aor: aor("b@x"),
-            binding: binding("sip:3@h", None, 9_000, 0),
-        },
-        Change::Remove {
-            aor: a.clone(),
-            contact: b"sip:1@h".as_slice().into(),
-        },
+        Change::Upsert { aor: a.clone(), binding: binding("sip:1@h", None, 9_000, 0) },
+        Change::Upsert { aor: a.clone(), binding: binding("sip:2@h", None, 9_000, 0) },
+        Change::Upsert { aor: aor("b@x"), binding: binding("sip:3@h", None, 9_000, 0) },
+        Change::Remove { aor: a.clone(), contact: b"sip:1@h".as_slice().into() },
         Change::RemoveAor { aor: a },
     ];
     assert_eq!(log, expected);
@@ -214,10 +148,7 @@ fn restore_is_not_logged_and_memory_mode_logs_nothing() {
     loc.drain_changes(&mut log);
     assert!(log.is_empty());
     assert_eq!(contacts(&loc, "a@x", 0), ["sip:1@h"]);
-    let mut mem = LocationShard::from_config(&crate::config::UsrlocConfig {
-        db_mode: 0,
-        ..Default::default()
-    });
+    let mut mem = LocationShard::from_config(&crate::config::UsrlocConfig { db_mode: 0, ..Default::default() });
     mem.insert_raw(aor("a@x"), binding("sip:1@h", None, 9_000, 0));
     mem.drain_changes(&mut log);
     assert!(log.is_empty());

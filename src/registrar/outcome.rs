@@ -224,15 +224,9 @@ mod tests {
     fn codes_and_reasons_match_kamailio() {
         let code = |e: SaveError| (e.code(), reason(e.code()));
         assert_eq!(code(SaveError::OutOfOrder), (400, "Bad Request"));
-        assert_eq!(
-            code(SaveError::IntervalTooBrief),
-            (423, "Interval Too Brief")
-        );
+        assert_eq!(code(SaveError::IntervalTooBrief), (423, "Interval Too Brief"));
         assert_eq!(code(SaveError::AorTooLong), (500, "Server Internal Error"));
-        assert_eq!(
-            code(SaveError::TooManyContacts),
-            (503, "Service Unavailable")
-        );
+        assert_eq!(code(SaveError::TooManyContacts), (503, "Service Unavailable"));
         assert_eq!(reason(200), "OK");
         let listed = ALL.iter().filter(|e| e.lists_contacts()).count();
         assert_eq!(listed, 7);

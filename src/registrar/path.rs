@@ -54,10 +54,7 @@ impl RegisterPath {
             }
             None => None,
         };
-        Ok(Some(RegisterPath {
-            joined: joined.into_boxed_slice(),
-            received,
-        }))
+        Ok(Some(RegisterPath { joined: joined.into_boxed_slice(), received }))
     }
 }
 
@@ -82,15 +79,10 @@ mod tests {
 
     #[test]
     fn joins_headers_in_order() {
-        let p = path_of(
-            "Path: <sip:p1.example.com;lr>\r\nPath: <sip:p2.example.com;lr>, <sip:p3;lr>\r\n",
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            &*p.joined,
-            b"<sip:p1.example.com;lr>,<sip:p2.example.com;lr>, <sip:p3;lr>"
-        );
+        let p = path_of("Path: <sip:p1.example.com;lr>\r\nPath: <sip:p2.example.com;lr>, <sip:p3;lr>\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(&*p.joined, b"<sip:p1.example.com;lr>,<sip:p2.example.com;lr>, <sip:p3;lr>");
         assert_eq!(first_hop(&p.joined), Some(&b"sip:p1.example.com;lr"[..]));
         assert_eq!(p.received, None);
         assert_eq!(path_of(""), Ok(None));
@@ -98,23 +90,15 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(
-            path_of("Path: <sip:p1.example.com>\r\n"),
-            Err(SaveError::PathParse)
-        );
-        assert_eq!(
-            path_of("Path: sip:p1.example.com;lr\r\n"),
-            Err(SaveError::PathParse)
-        );
+        assert_eq!(path_of("Path: <sip:p1.example.com>\r\n"), Err(SaveError::PathParse));
+        assert_eq!(path_of("Path: sip:p1.example.com;lr\r\n"), Err(SaveError::PathParse));
         let long = format!("Path: <sip:{}.example.com;lr>\r\n", "a".repeat(600));
         assert_eq!(path_of(&long), Err(SaveError::PathParse));
     }
 
     #[test]
     fn received_of_first_hop_is_unescaped() {
-        let p = path_of("Path: <sip:edge.example.com;lr;received=sip:203.0.113.7%3A40112>\r\n")
-            .unwrap()
-            .unwrap();
+        let p = path_of("Path: <sip:edge.example.com;lr;received=sip:203.0.113.7%3A40112>\r\n").unwrap().unwrap();
         assert_eq!(p.received.as_deref(), Some(&b"sip:203.0.113.7:40112"[..]));
     }
 }

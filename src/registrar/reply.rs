@@ -23,12 +23,7 @@ pub fn write_reply_headers(
     out: &mut Vec<u8>,
 ) {
     if let Some(aor) = outcome.aor.as_ref().filter(|_| outcome.list_contacts) {
-        write_contact(
-            loc.lookup(aor.as_bytes(), now),
-            now,
-            &cfg.received_param,
-            out,
-        );
+        write_contact(loc.lookup(aor.as_bytes(), now), now, &cfg.received_param, out);
     }
     if outcome.echo_path {
         write_path(req, out);

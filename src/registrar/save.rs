@@ -55,12 +55,7 @@ impl std::fmt::Debug for SaveRequest<'_> {
 
 /// Applies a REGISTER to this shard's table. On any refusal the table is
 /// exactly as before.
-pub fn save(
-    loc: &mut LocationShard,
-    cfg: &RegistrarConfig,
-    req: &SaveRequest<'_>,
-    now: UnixMillis,
-) -> SaveOutcome {
+pub fn save(loc: &mut LocationShard, cfg: &RegistrarConfig, req: &SaveRequest<'_>, now: UnixMillis) -> SaveOutcome {
     let mut aor = None;
     match apply(loc, cfg, req, now, &mut aor) {
         Ok(done) => SaveOutcome {
@@ -119,9 +114,7 @@ fn apply(
     let aor: &Aor = aor_out.insert(Aor::from_uri(&to.uri)?);
     let call_id = msg.call_id().ok_or(SaveError::CallIdMissing)?;
     let cseq = msg.header(HeaderName::CSeq).ok_or(SaveError::CSeqMissing)?;
-    let cseq = CSeq::parse(cseq.value)
-        .map_err(|_| SaveError::CSeqMalformed)?
-        .seq;
+    let cseq = CSeq::parse(cseq.value).map_err(|_| SaveError::CSeqMalformed)?.seq;
     let header_expires = msg.expires().map_err(|_| SaveError::ExpiresParse)?;
     let contacts = match contacts(msg, header_expires)? {
         Contacts::Star => {
@@ -134,19 +127,12 @@ fn apply(
     if call_id.len() > CALLID_MAX {
         return Err(SaveError::CallIdTooLong);
     }
-    let path = if cfg.use_path {
-        RegisterPath::from_message(msg)?
-    } else {
-        None
-    };
+    let path = if cfg.use_path { RegisterPath::from_message(msg)? } else { None };
     let common = Common {
         req,
         call_id,
         cseq,
-        path_received: path
-            .as_ref()
-            .and_then(|p| p.received.as_deref())
-            .filter(|_| cfg.path_use_received),
+        path_received: path.as_ref().and_then(|p| p.received.as_deref()).filter(|_| cfg.path_use_received),
         path: path.as_ref().map(|p| &*p.joined),
         user_agent: msg
             .header(HeaderName::UserAgent)
@@ -172,20 +158,12 @@ fn apply(
     }
     let parts = edit.into_parts();
     loc.commit(aor, parts, now);
-    let result = last.unwrap_or(if retransmission {
-        SaveResult::Retransmission
-    } else {
-        SaveResult::Deleted
-    });
+    let result = last.unwrap_or(if retransmission { SaveResult::Retransmission } else { SaveResult::Deleted });
     Ok(done(result, true, true))
 }
 
 fn done(result: SaveResult, list_contacts: bool, processed: bool) -> Done {
-    Done {
-        result,
-        list_contacts,
-        processed,
-    }
+    Done { result, list_contacts, processed }
 }
 
 /// Sorts the Contact headers into none, `*`, or addresses; checks what
@@ -247,10 +225,7 @@ fn step(
     // RFC 5626 §6: a contact with an instance is its instance's binding;
     // without a match, a binding with the same URI is (sipedge keeps one
     // binding per contact URI; Kamailio would add a second).
-    let found = info
-        .instance
-        .and_then(|i| edit.find_instance(i, info.reg_id))
-        .or_else(|| edit.find_contact(info.uri));
+    let found = info.instance.and_then(|i| edit.find_instance(i, info.reg_id)).or_else(|| edit.find_contact(info.uri));
     if let Some(pos) = found {
         let b = edit.view(pos);
         // RFC 3261 §10.3 step 7 (usrloc urecord.c get_ucontact). Kamailio
@@ -278,11 +253,7 @@ fn step(
     let old = edit.view(pos);
     // save.c: an instance re-registering under a new Call-ID replaces its
     // other bindings (other reg-ids).
-    if let Some(instance) = old
-        .instance
-        .clone()
-        .filter(|_| *old.call_id != *common.call_id)
-    {
+    if let Some(instance) = old.instance.clone().filter(|_| *old.call_id != *common.call_id) {
         pos = edit.delete_others(pos, |b| b.instance.as_deref() == Some(&*instance));
     }
     // An instance match may move the binding to a URI another holds.
@@ -295,11 +266,7 @@ fn step(
 /// Path hop's (path_use_received) > the Contact's `;received=` > ours.
 fn binding(common: &Common<'_>, info: &ContactInfo<'_>) -> Binding {
     let req = common.req;
-    let received = common
-        .path_received
-        .or(info.received)
-        .or(req.received)
-        .map(Into::into);
+    let received = common.path_received.or(info.received).or(req.received).map(Into::into);
     Binding {
         contact: info.uri.into(),
         received,
@@ -311,10 +278,7 @@ fn binding(common: &Common<'_>, info: &ContactInfo<'_>) -> Binding {
         call_id: common.call_id.into(),
         cseq: common.cseq,
         user_agent: common.user_agent.map(Into::into),
-        flags: BindingFlags {
-            nated: req.nated || common.path_received.is_some(),
-            ping: req.ping,
-        },
+        flags: BindingFlags { nated: req.nated || common.path_received.is_some(), ping: req.ping },
         expires: common.now.plus_secs(info.expires),
         last_keepalive: common.now,
         updated: common.now,
@@ -325,8 +289,6 @@ fn binding(common: &Common<'_>, info: &ContactInfo<'_>) -> Binding {
 
 /// `Supported: path` in the request (RFC 3327 §5.3).
 fn wants_path(msg: &Message<'_>) -> bool {
-    msg.option_tags(HeaderName::Supported)
-        .flatten()
-        .any(|t| t.eq_ignore_ascii_case(b"path"))
+    msg.option_tags(HeaderName::Supported).flatten().any(|t| t.eq_ignore_ascii_case(b"path"))
         && msg.header(HeaderName::Path).is_some()
 }

@@ -70,9 +70,7 @@ impl Registrar {
     }
 
     fn bindings(&self) -> Vec<Binding> {
-        self.loc
-            .record(b"alice@example.com")
-            .map_or(Vec::new(), |r| r.bindings().to_vec())
+        self.loc.record(b"alice@example.com").map_or(Vec::new(), |r| r.bindings().to_vec())
     }
 
     fn changes(&mut self) -> Vec<Change> {
@@ -91,16 +89,10 @@ const RCV: &str = ";received=\"sip:203.0.113.7:40112\"";
 #[test]
 fn first_registration_a3() {
     let mut r = Registrar::new();
-    let (o, reply) = r.send(
-        &register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        0.0,
-    );
+    let (o, reply) = r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 0.0);
     assert_eq!((o.code, o.reason, o.error), (200, "OK", None));
     assert_eq!(o.result, SaveResult::Inserted);
-    assert_eq!(
-        reply,
-        "Contact: <sip:a@192.168.1.10:5060>;expires=3600;received=\"sip:203.0.113.7:40112\"\r\n"
-    );
+    assert_eq!(reply, "Contact: <sip:a@192.168.1.10:5060>;expires=3600;received=\"sip:203.0.113.7:40112\"\r\n");
     let b = &r.bindings()[0];
     assert_eq!(b.expires, at(3600.0));
     assert_eq!((&*b.call_id, b.cseq, b.q), (&b"c1"[..], 1, None));
@@ -112,14 +104,8 @@ fn first_registration_a3() {
 #[test]
 fn two_bindings_are_one_header_separated_by_comma_space() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        0.0,
-    );
-    let (o, reply) = r.send(
-        &register("c2", 1, "Contact: <sip:a@10.0.0.2:5062>;q=0.5\r\n"),
-        10.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 0.0);
+    let (o, reply) = r.send(&register("c2", 1, "Contact: <sip:a@10.0.0.2:5062>;q=0.5\r\n"), 10.0);
     assert_eq!(o.result, SaveResult::Inserted);
     assert_eq!(
         reply,
@@ -136,26 +122,17 @@ fn query_without_contact() {
     let (o, reply) = r.send(&register("c1", 1, ""), 0.0);
     assert_eq!((o.code, o.result), (200, SaveResult::Query));
     assert_eq!(reply, "", "no Contact header when nothing is bound");
-    r.send(
-        &register("c1", 2, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 2, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 0.0);
     let (o, reply) = r.send(&register("c9", 1, ""), 100.0);
     assert_eq!(o.result, SaveResult::Query);
-    assert_eq!(
-        reply,
-        format!("Contact: <sip:a@192.168.1.10:5060>;expires=3500{RCV}\r\n")
-    );
+    assert_eq!(reply, format!("Contact: <sip:a@192.168.1.10:5060>;expires=3500{RCV}\r\n"));
     assert_eq!(r.bindings()[0].cseq, 2, "a query changes nothing");
 }
 
 #[test]
 fn star_with_expires_zero_removes_all_a8() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 0.0);
     r.send(&register("c2", 1, "Contact: <sip:a@10.0.0.2>\r\n"), 0.0);
     r.changes();
     let (o, reply) = r.send(&register("c3", 1, "Contact: *\r\nExpires: 0\r\n"), 5.0);
@@ -170,39 +147,17 @@ fn star_with_expires_zero_removes_all_a8() {
 #[test]
 fn star_refusals_a8() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 0.0);
     let cases = [
-        (
-            "Contact: *\r\nExpires: 3600\r\n",
-            "* used in contact and expires is not zero",
-        ),
-        (
-            "Contact: *\r\n",
-            "* used in contact and expires is not zero",
-        ),
-        (
-            "Contact: *\r\nContact: <sip:b@h>\r\nExpires: 0\r\n",
-            "* used in contact and more than 1 contact",
-        ),
-        (
-            "Contact: <sip:b@h>, *\r\nExpires: 0\r\n",
-            "* used in contact and more than 1 contact",
-        ),
+        ("Contact: *\r\nExpires: 3600\r\n", "* used in contact and expires is not zero"),
+        ("Contact: *\r\n", "* used in contact and expires is not zero"),
+        ("Contact: *\r\nContact: <sip:b@h>\r\nExpires: 0\r\n", "* used in contact and more than 1 contact"),
+        ("Contact: <sip:b@h>, *\r\nExpires: 0\r\n", "* used in contact and more than 1 contact"),
     ];
     for (headers, error) in cases {
         let (o, reply) = r.send(&register("c2", 1, headers), 1.0);
-        assert_eq!(
-            (o.code, o.reason, o.result),
-            (400, "Bad Request", SaveResult::Rejected)
-        );
-        assert_eq!(
-            reply,
-            format!("P-Registrar-Error: {error}\r\n"),
-            "{headers}"
-        );
+        assert_eq!((o.code, o.reason, o.result), (400, "Bad Request", SaveResult::Rejected));
+        assert_eq!(reply, format!("P-Registrar-Error: {error}\r\n"), "{headers}");
         assert_eq!(r.bindings().len(), 1);
     }
 }
@@ -210,16 +165,10 @@ fn star_refusals_a8() {
 #[test]
 fn lower_cseq_same_call_id_is_refused_a8() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 5, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 5, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 0.0);
     r.changes();
     let before = r.bindings();
-    let (o, reply) = r.send(
-        &register("c1", 4, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        1.0,
-    );
+    let (o, reply) = r.send(&register("c1", 4, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 1.0);
     assert_eq!((o.code, o.reason), (400, "Bad Request"));
     assert_eq!(o.error, Some("Invalid CSeq number"));
     // Kamailio lists the (unchanged) bindings on this error too.
@@ -233,10 +182,7 @@ fn lower_cseq_same_call_id_is_refused_a8() {
     assert_eq!(r.bindings(), before);
     assert!(r.changes().is_empty());
     // Another Call-ID may use any CSeq (RFC 3261 §10.3 step 7).
-    let (o, _) = r.send(
-        &register("c2", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        2.0,
-    );
+    let (o, _) = r.send(&register("c2", 1, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 2.0);
     assert_eq!((o.code, o.result), (200, SaveResult::Updated));
     assert_eq!(&*r.bindings()[0].call_id, b"c2");
 }
@@ -249,14 +195,8 @@ fn retransmission_window_edge_a8() {
     r.changes();
     let before = r.bindings();
     let (o, reply) = r.send(&req, 19.999);
-    assert_eq!(
-        (o.code, o.result, o.error),
-        (200, SaveResult::Retransmission, None)
-    );
-    assert_eq!(
-        reply,
-        format!("Contact: <sip:a@192.168.1.10:5060>;expires=3581{RCV}\r\n")
-    );
+    assert_eq!((o.code, o.result, o.error), (200, SaveResult::Retransmission, None));
+    assert_eq!(reply, format!("Contact: <sip:a@192.168.1.10:5060>;expires=3581{RCV}\r\n"));
     assert_eq!(r.bindings(), before, "no change");
     assert!(r.changes().is_empty());
     // Kamailio: last_modified + cseq_delay > now, so exactly 20 s is late.
@@ -265,10 +205,7 @@ fn retransmission_window_edge_a8() {
     assert!(reply.ends_with("P-Registrar-Error: Invalid CSeq number\r\n"));
     assert_eq!(r.bindings(), before);
     // A higher CSeq is a refresh.
-    let (o, _) = r.send(
-        &register("c1", 8, "Contact: <sip:a@192.168.1.10:5060>\r\n"),
-        20.0,
-    );
+    let (o, _) = r.send(&register("c1", 8, "Contact: <sip:a@192.168.1.10:5060>\r\n"), 20.0);
     assert_eq!(o.result, SaveResult::Updated);
     assert_eq!(r.bindings()[0].expires, at(3620.0));
 }
@@ -276,39 +213,13 @@ fn retransmission_window_edge_a8() {
 #[test]
 fn min_expires_modes_a8() {
     let mut r = Registrar::new();
-    let (o, reply) = r.send(
-        &register(
-            "c1",
-            1,
-            "Contact: <sip:a@192.168.1.10:5060>\r\nExpires: 30\r\n",
-        ),
-        0.0,
-    );
+    let (o, reply) = r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\nExpires: 30\r\n"), 0.0);
     assert_eq!(o.code, 200);
-    assert_eq!(
-        reply,
-        format!("Contact: <sip:a@192.168.1.10:5060>;expires=60{RCV}\r\n")
-    );
-    let mut r = Registrar::with(RegistrarConfig {
-        min_expires_mode: 1,
-        ..Default::default()
-    });
-    let (o, reply) = r.send(
-        &register(
-            "c1",
-            1,
-            "Contact: <sip:a@192.168.1.10:5060>\r\nExpires: 30\r\n",
-        ),
-        0.0,
-    );
-    assert_eq!(
-        (o.code, o.reason, o.min_expires),
-        (423, "Interval Too Brief", Some(60))
-    );
-    assert_eq!(
-        reply,
-        "Min-Expires: 60\r\nP-Registrar-Error: Interval too brief\r\n"
-    );
+    assert_eq!(reply, format!("Contact: <sip:a@192.168.1.10:5060>;expires=60{RCV}\r\n"));
+    let mut r = Registrar::with(RegistrarConfig { min_expires_mode: 1, ..Default::default() });
+    let (o, reply) = r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>\r\nExpires: 30\r\n"), 0.0);
+    assert_eq!((o.code, o.reason, o.min_expires), (423, "Interval Too Brief", Some(60)));
+    assert_eq!(reply, "Min-Expires: 60\r\nP-Registrar-Error: Interval too brief\r\n");
     assert!(r.bindings().is_empty());
     assert!(r.changes().is_empty());
 }
@@ -317,11 +228,7 @@ fn min_expires_modes_a8() {
 fn expires_precedence_and_max_clamp() {
     let mut r = Registrar::new();
     let (_, reply) = r.send(
-        &register(
-            "c1",
-            1,
-            "Contact: <sip:a@h1>;expires=120, <sip:a@h2>, <sip:a@h3>;expires=99999\r\nExpires: 300\r\n",
-        ),
+        &register("c1", 1, "Contact: <sip:a@h1>;expires=120, <sip:a@h2>, <sip:a@h3>;expires=99999\r\nExpires: 300\r\n"),
         0.0,
     );
     assert_eq!(
@@ -336,25 +243,16 @@ fn expires_precedence_and_max_clamp() {
 #[test]
 fn expires_zero_removes_one_and_unknown_is_ignored() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@h1>, <sip:a@h2>\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@h1>, <sip:a@h2>\r\n"), 0.0);
     r.changes();
     let (o, reply) = r.send(&register("c1", 2, "Contact: <sip:a@h1>;expires=0\r\n"), 1.0);
     assert_eq!((o.code, o.result), (200, SaveResult::Deleted));
     assert_eq!(reply, format!("Contact: <sip:a@h2>;expires=3599{RCV}\r\n"));
     let aor = o.aor.clone().unwrap();
-    let removed = Change::Remove {
-        aor,
-        contact: b"sip:a@h1".as_slice().into(),
-    };
+    let removed = Change::Remove { aor, contact: b"sip:a@h1".as_slice().into() };
     assert_eq!(r.changes(), [removed]);
     let before = r.bindings();
-    let (o, _) = r.send(
-        &register("c1", 3, "Contact: <sip:a@unknown>\r\nExpires: 0\r\n"),
-        2.0,
-    );
+    let (o, _) = r.send(&register("c1", 3, "Contact: <sip:a@unknown>\r\nExpires: 0\r\n"), 2.0);
     assert_eq!((o.code, o.result), (200, SaveResult::Deleted));
     assert_eq!(r.bindings(), before);
     assert!(r.changes().is_empty());
@@ -364,79 +262,42 @@ fn expires_zero_removes_one_and_unknown_is_ignored() {
 fn uri_params_are_not_header_params() {
     // RFC 4475 §3.3.12/13: inside <> `expires` and `q` belong to the URI.
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@h1;expires=0;q=0.1>\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@h1;expires=0;q=0.1>\r\n"), 0.0);
     let b = &r.bindings()[0];
     assert_eq!(&*b.contact, b"sip:a@h1;expires=0;q=0.1");
     assert_eq!((b.expires, b.q), (at(3600.0), None));
     // Unbracketed, the same text is header params.
-    r.send(
-        &register("c2", 1, "Contact: sip:a@h2;expires=120;q=0.25\r\n"),
-        0.0,
-    );
-    let b = r
-        .bindings()
-        .into_iter()
-        .find(|b| &*b.contact == b"sip:a@h2")
-        .unwrap();
+    r.send(&register("c2", 1, "Contact: sip:a@h2;expires=120;q=0.25\r\n"), 0.0);
+    let b = r.bindings().into_iter().find(|b| &*b.contact == b"sip:a@h2").unwrap();
     assert_eq!((b.expires, b.q), (at(120.0), Some(250)));
 }
 
 #[test]
 fn q_values() {
     let mut r = Registrar::new();
-    let (_, reply) = r.send(
-        &register("c1", 1, "Contact: <sip:a@h1>;q=0.5, <sip:a@h2>;q=1.0\r\n"),
-        0.0,
-    );
-    assert_eq!(
-        reply,
-        format!(
-            "Contact: <sip:a@h2>;q=1;expires=3600{RCV}, <sip:a@h1>;q=0.5;expires=3600{RCV}\r\n"
-        )
-    );
+    let (_, reply) = r.send(&register("c1", 1, "Contact: <sip:a@h1>;q=0.5, <sip:a@h2>;q=1.0\r\n"), 0.0);
+    assert_eq!(reply, format!("Contact: <sip:a@h2>;q=1;expires=3600{RCV}, <sip:a@h1>;q=0.5;expires=3600{RCV}\r\n"));
     assert_eq!(r.bindings()[1].q, Some(500));
     let before = r.bindings();
-    let (o, reply) = r.send(
-        &register("c1", 2, "Contact: <sip:a@h3>, <sip:a@h4>;q=1.5\r\n"),
-        0.0,
-    );
+    let (o, reply) = r.send(&register("c1", 2, "Contact: <sip:a@h3>, <sip:a@h4>;q=1.5\r\n"), 0.0);
     assert_eq!((o.code, o.error), (400, Some("Invalid q param in contact")));
     assert!(reply.ends_with("P-Registrar-Error: Invalid q param in contact\r\n"));
     assert_eq!(r.bindings(), before, "h3 was not half-saved");
-    let mut r = Registrar::with(RegistrarConfig {
-        default_q: 250,
-        ..Default::default()
-    });
+    let mut r = Registrar::with(RegistrarConfig { default_q: 250, ..Default::default() });
     r.send(&register("c1", 1, "Contact: <sip:a@h1>\r\n"), 0.0);
     assert_eq!(r.bindings()[0].q, Some(250));
 }
 
 #[test]
 fn max_contacts_503_changes_nothing_a8() {
-    let mut r = Registrar::with(RegistrarConfig {
-        max_contacts: 2,
-        retry_after: 30,
-        ..Default::default()
-    });
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@h1>, <sip:a@h2>\r\n"),
-        0.0,
-    );
+    let mut r = Registrar::with(RegistrarConfig { max_contacts: 2, retry_after: 30, ..Default::default() });
+    r.send(&register("c1", 1, "Contact: <sip:a@h1>, <sip:a@h2>\r\n"), 0.0);
     r.changes();
     let before = r.bindings();
     let counters = r.loc.counters();
-    let (o, reply) = r.send(
-        &register("c1", 2, "Contact: <sip:a@h1>;expires=600, <sip:a@h3>\r\n"),
-        1.0,
-    );
+    let (o, reply) = r.send(&register("c1", 2, "Contact: <sip:a@h1>;expires=600, <sip:a@h3>\r\n"), 1.0);
     assert_eq!((o.code, o.reason), (503, "Service Unavailable"));
-    assert_eq!(
-        (o.error, o.retry_after),
-        (Some("Too many registered contacts"), Some(30))
-    );
+    assert_eq!((o.error, o.retry_after), (Some("Too many registered contacts"), Some(30)));
     assert_eq!(
         reply,
         format!(
@@ -448,10 +309,7 @@ fn max_contacts_503_changes_nothing_a8() {
     assert_eq!(r.loc.counters(), counters);
     assert!(r.changes().is_empty());
     // Removing one while adding one stays within the limit.
-    let (o, _) = r.send(
-        &register("c1", 3, "Contact: <sip:a@h1>;expires=0, <sip:a@h3>\r\n"),
-        2.0,
-    );
+    let (o, _) = r.send(&register("c1", 3, "Contact: <sip:a@h1>;expires=0, <sip:a@h3>\r\n"), 2.0);
     assert_eq!(o.code, 200);
     let left: Vec<Vec<u8>> = r.bindings().iter().map(|b| b.contact.to_vec()).collect();
     assert_eq!(left, [b"sip:a@h2".to_vec(), b"sip:a@h3".to_vec()]);
@@ -461,14 +319,8 @@ fn max_contacts_503_changes_nothing_a8() {
 fn path_stored_and_echoed_when_supported() {
     let path = "Path: <sip:edge1.example.net;lr>\r\nPath: <sip:edge2.example.net;lr>\r\n";
     let mut r = Registrar::new();
-    let (o, reply) = r.send(
-        &register(
-            "c1",
-            1,
-            &format!("Contact: <sip:a@h1>\r\nSupported: path, outbound\r\n{path}"),
-        ),
-        0.0,
-    );
+    let (o, reply) =
+        r.send(&register("c1", 1, &format!("Contact: <sip:a@h1>\r\nSupported: path, outbound\r\n{path}")), 0.0);
     assert!(o.echo_path);
     assert_eq!(
         reply,
@@ -477,57 +329,28 @@ fn path_stored_and_echoed_when_supported() {
              Path: <sip:edge1.example.net;lr>,<sip:edge2.example.net;lr>\r\n"
         )
     );
-    assert_eq!(
-        r.bindings()[0].path.as_deref(),
-        Some(&b"<sip:edge1.example.net;lr>,<sip:edge2.example.net;lr>"[..])
-    );
+    assert_eq!(r.bindings()[0].path.as_deref(), Some(&b"<sip:edge1.example.net;lr>,<sip:edge2.example.net;lr>"[..]));
     // Stored without Supported: path, but not echoed.
-    let (o, reply) = r.send(
-        &register("c1", 2, &format!("Contact: <sip:a@h1>\r\n{path}")),
-        1.0,
-    );
+    let (o, reply) = r.send(&register("c1", 2, &format!("Contact: <sip:a@h1>\r\n{path}")), 1.0);
     assert!(!o.echo_path);
     assert!(!reply.contains("Path:"));
     assert!(r.bindings()[0].path.is_some());
     // use_path off: ignored.
-    let mut r = Registrar::with(RegistrarConfig {
-        use_path: false,
-        ..Default::default()
-    });
-    r.send(
-        &register(
-            "c1",
-            1,
-            &format!("Contact: <sip:a@h1>\r\nSupported: path\r\n{path}"),
-        ),
-        0.0,
-    );
+    let mut r = Registrar::with(RegistrarConfig { use_path: false, ..Default::default() });
+    r.send(&register("c1", 1, &format!("Contact: <sip:a@h1>\r\nSupported: path\r\n{path}")), 0.0);
     assert_eq!(r.bindings()[0].path, None);
     // A first hop that is not a loose router.
     let mut r = Registrar::new();
-    let (o, _) = r.send(
-        &register("c1", 1, "Contact: <sip:a@h1>\r\nPath: <sip:edge1>\r\n"),
-        0.0,
-    );
+    let (o, _) = r.send(&register("c1", 1, "Contact: <sip:a@h1>\r\nPath: <sip:edge1>\r\n"), 0.0);
     assert_eq!((o.code, o.error), (400, Some("Path parse error")));
 }
 
 #[test]
 fn path_use_received() {
-    let mut r = Registrar::with(RegistrarConfig {
-        path_use_received: true,
-        ..Default::default()
-    });
+    let mut r = Registrar::with(RegistrarConfig { path_use_received: true, ..Default::default() });
     r.received = None;
     r.nated = false;
-    r.send(
-        &register(
-            "c1",
-            1,
-            "Contact: <sip:a@h1>\r\nPath: <sip:edge;lr;received=sip:198.51.100.9:6000>\r\n",
-        ),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@h1>\r\nPath: <sip:edge;lr;received=sip:198.51.100.9:6000>\r\n"), 0.0);
     let b = &r.bindings()[0];
     assert_eq!(b.received.as_deref(), Some(&b"sip:198.51.100.9:6000"[..]));
     assert!(b.flags.nated);
@@ -545,10 +368,7 @@ fn user_agent_instance_and_reg_id() {
         ),
         0.0,
     );
-    assert_eq!(
-        reply,
-        format!("Contact: <sip:a@h1;ob>;expires=3600{RCV};+sip.instance=\"{inst}\";reg-id=1\r\n")
-    );
+    assert_eq!(reply, format!("Contact: <sip:a@h1;ob>;expires=3600{RCV};+sip.instance=\"{inst}\";reg-id=1\r\n"));
     let b = &r.bindings()[0];
     assert_eq!(b.user_agent.as_deref(), Some(&b"Phone/1.0"[..]));
     assert_eq!(b.instance.as_deref(), Some(inst.as_bytes()));
@@ -556,22 +376,14 @@ fn user_agent_instance_and_reg_id() {
     r.changes();
     // Same instance and reg-id from a new address: the binding moves
     // (RFC 5626 §6) instead of a second one appearing.
-    let (o, _) = r.send(
-        &register(
-            "c2",
-            1,
-            &format!("Contact: <sip:a@h9;ob>;+sip.instance=\"{inst}\";reg-id=1\r\n"),
-        ),
-        5.0,
-    );
+    let (o, _) =
+        r.send(&register("c2", 1, &format!("Contact: <sip:a@h9;ob>;+sip.instance=\"{inst}\";reg-id=1\r\n")), 5.0);
     assert_eq!(o.result, SaveResult::Updated);
     let left: Vec<Vec<u8>> = r.bindings().iter().map(|b| b.contact.to_vec()).collect();
     assert_eq!(left, [b"sip:a@h9;ob".to_vec()]);
     let changes = r.changes();
     assert!(matches!(&changes[0], Change::Remove { contact, .. } if &**contact == b"sip:a@h1;ob"));
-    assert!(
-        matches!(&changes[1], Change::Upsert { binding, .. } if &*binding.contact == b"sip:a@h9;ob")
-    );
+    assert!(matches!(&changes[1], Change::Upsert { binding, .. } if &*binding.contact == b"sip:a@h9;ob"));
     assert_eq!(r.loc.counters().contacts, 1);
 }
 
@@ -579,39 +391,17 @@ fn user_agent_instance_and_reg_id() {
 fn ipv6_received() {
     let mut r = Registrar::new();
     r.received = Some(b"sip:[2001:db8::1]:5060");
-    let (_, reply) = r.send(
-        &register("c1", 1, "Contact: <sip:a@[2001:db8::1]:5060>\r\n"),
-        0.0,
-    );
-    assert_eq!(
-        reply,
-        "Contact: <sip:a@[2001:db8::1]:5060>;expires=3600;received=\"sip:[2001:db8::1]:5060\"\r\n"
-    );
+    let (_, reply) = r.send(&register("c1", 1, "Contact: <sip:a@[2001:db8::1]:5060>\r\n"), 0.0);
+    assert_eq!(reply, "Contact: <sip:a@[2001:db8::1]:5060>;expires=3600;received=\"sip:[2001:db8::1]:5060\"\r\n");
 }
 
 #[test]
 fn received_param_name_and_precedence() {
-    let mut r = Registrar::with(RegistrarConfig {
-        received_param: "rcv".into(),
-        ..Default::default()
-    });
+    let mut r = Registrar::with(RegistrarConfig { received_param: "rcv".into(), ..Default::default() });
     // A Contact `;received=` (nathelper add_rcv_param upstream) wins over ours.
-    let (_, reply) = r.send(
-        &register(
-            "c1",
-            1,
-            "Contact: <sip:a@h1>;received=\"sip:192.0.2.1:7000\"\r\n",
-        ),
-        0.0,
-    );
-    assert_eq!(
-        reply,
-        "Contact: <sip:a@h1>;expires=3600;rcv=\"sip:192.0.2.1:7000\"\r\n"
-    );
-    let mut r = Registrar::with(RegistrarConfig {
-        received_param: String::new(),
-        ..Default::default()
-    });
+    let (_, reply) = r.send(&register("c1", 1, "Contact: <sip:a@h1>;received=\"sip:192.0.2.1:7000\"\r\n"), 0.0);
+    assert_eq!(reply, "Contact: <sip:a@h1>;expires=3600;rcv=\"sip:192.0.2.1:7000\"\r\n");
+    let mut r = Registrar::with(RegistrarConfig { received_param: String::new(), ..Default::default() });
     let (_, reply) = r.send(&register("c1", 1, "Contact: <sip:a@h1>\r\n"), 0.0);
     assert_eq!(reply, "Contact: <sip:a@h1>;expires=3600\r\n");
     assert!(r.bindings()[0].received.is_some(), "stored, only hidden");
@@ -626,14 +416,7 @@ fn escaped_contact_is_stored_verbatim() {
     assert_eq!(&*r.bindings()[0].contact, uri.as_bytes());
     assert_eq!(reply, format!("Contact: <{uri}>;expires=3600{RCV}\r\n"));
     // Matching is byte for byte (usrloc matching_mode 0).
-    r.send(
-        &register(
-            "c1",
-            2,
-            "Contact: <sip:alice;x=%20y@192.168.1.10:5060;transport=udp;lr>\r\n",
-        ),
-        1.0,
-    );
+    r.send(&register("c1", 2, "Contact: <sip:alice;x=%20y@192.168.1.10:5060;transport=udp;lr>\r\n"), 1.0);
     assert_eq!(r.bindings().len(), 2);
 }
 
@@ -644,10 +427,7 @@ fn to_must_be_a_sip_aor() {
         .unwrap()
         .replace("To: <sip:alice@example.com>", "To: <tel:+15551234>");
     let (o, reply) = r.send(text.as_bytes(), 0.0);
-    assert_eq!(
-        (o.code, o.error, o.aor),
-        (400, Some("Error while parsing AOR"), None)
-    );
+    assert_eq!((o.code, o.error, o.aor), (400, Some("Error while parsing AOR"), None));
     assert_eq!(reply, "P-Registrar-Error: Error while parsing AOR\r\n");
 }
 
@@ -656,28 +436,15 @@ fn malformed_headers() {
     let mut r = Registrar::new();
     for (extra, error) in [
         ("Contact: <sip:a@h1\r\n", "Contact parse error"),
-        (
-            "Contact: <sip:a@h1>\r\nExpires: soon\r\n",
-            "Expires parse error",
-        ),
+        ("Contact: <sip:a@h1>\r\nExpires: soon\r\n", "Expires parse error"),
     ] {
         let (o, reply) = r.send(&register("c1", 1, extra), 0.0);
         assert_eq!((o.code, o.error), (400, Some(error)));
         assert_eq!(reply, format!("P-Registrar-Error: {error}\r\n"));
     }
-    let (o, _) = r.send(
-        &register(&"x".repeat(256), 1, "Contact: <sip:a@h1>\r\n"),
-        0.0,
-    );
+    let (o, _) = r.send(&register(&"x".repeat(256), 1, "Contact: <sip:a@h1>\r\n"), 0.0);
     assert_eq!(o.error, Some("Callid too long"));
-    let (o, _) = r.send(
-        &register(
-            "c1",
-            1,
-            &format!("Contact: <sip:{}@h1>\r\n", "a".repeat(510)),
-        ),
-        0.0,
-    );
+    let (o, _) = r.send(&register("c1", 1, &format!("Contact: <sip:{}@h1>\r\n", "a".repeat(510))), 0.0);
     assert_eq!(o.error, Some("Contact/received too long"));
     assert!(r.bindings().is_empty());
 }
@@ -685,31 +452,17 @@ fn malformed_headers() {
 #[test]
 fn duplicate_contact_in_one_register_is_one_binding() {
     let mut r = Registrar::new();
-    let (o, _) = r.send(
-        &register(
-            "c1",
-            1,
-            "Contact: <sip:a@h1>;expires=100, <sip:a@h1>;expires=200\r\n",
-        ),
-        0.0,
-    );
+    let (o, _) = r.send(&register("c1", 1, "Contact: <sip:a@h1>;expires=100, <sip:a@h1>;expires=200\r\n"), 0.0);
     assert_eq!(o.code, 200);
     let b = r.bindings();
     assert_eq!(b.len(), 1);
-    assert_eq!(
-        b[0].expires,
-        at(100.0),
-        "the first wins, as Kamailio's update path"
-    );
+    assert_eq!(b[0].expires, at(100.0), "the first wins, as Kamailio's update path");
 }
 
 #[test]
 fn expiry_after_registration() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@h1>\r\nExpires: 60\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@h1>\r\nExpires: 60\r\n"), 0.0);
     r.send(&register("c2", 1, "Contact: <sip:a@h2>\r\n"), 0.0);
     assert!(r.loc.expire(at(59.999)).is_empty());
     let gone = r.loc.expire(at(60.0));
@@ -723,10 +476,7 @@ fn expiry_after_registration() {
 #[test]
 fn expired_binding_not_yet_swept_is_replaced() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 5, "Contact: <sip:a@h1>\r\nExpires: 60\r\n"),
-        0.0,
-    );
+    r.send(&register("c1", 5, "Contact: <sip:a@h1>\r\nExpires: 60\r\n"), 0.0);
     // Past expiry, before the timer: the same Call-ID with a lower CSeq is
     // a new registration, not an out-of-order one.
     let (o, _) = r.send(&register("c1", 1, "Contact: <sip:a@h1>\r\n"), 61.0);
@@ -750,38 +500,19 @@ fn desc_time_order_lists_newest_first() {
 #[test]
 fn lookup_targets_in_q_order_with_destinations() {
     let mut r = Registrar::new();
-    r.send(
-        &register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>;q=0.5\r\n"),
-        0.0,
-    );
-    r.send(
-        &register(
-            "c2",
-            1,
-            "Contact: <sip:a@10.9.9.9>;q=1\r\nPath: <sip:edge.example.net;lr>\r\n",
-        ),
-        0.0,
-    );
+    r.send(&register("c1", 1, "Contact: <sip:a@192.168.1.10:5060>;q=0.5\r\n"), 0.0);
+    r.send(&register("c2", 1, "Contact: <sip:a@10.9.9.9>;q=1\r\nPath: <sip:edge.example.net;lr>\r\n"), 0.0);
     r.received = None;
     r.nated = false;
-    r.send(
-        &register("c3", 1, "Contact: <sip:a@198.51.100.20>\r\n"),
-        0.0,
-    );
+    r.send(&register("c3", 1, "Contact: <sip:a@198.51.100.20>\r\n"), 0.0);
     let aor = super::binding::Aor(b"alice@example.com".as_slice().into());
     let targets: Vec<_> = lookup(&r.loc, &aor, at(1.0), &r.cfg).collect();
     assert_eq!(targets.len(), 3);
     assert_eq!(targets[0].uri, b"sip:a@10.9.9.9");
-    assert_eq!(
-        targets[0].dst,
-        Destination::PathHop(b"sip:edge.example.net;lr")
-    );
+    assert_eq!(targets[0].dst, Destination::PathHop(b"sip:edge.example.net;lr"));
     assert_eq!(targets[0].path, Some(&b"<sip:edge.example.net;lr>"[..]));
     assert_eq!(targets[1].uri, b"sip:a@192.168.1.10:5060");
-    assert_eq!(
-        targets[1].dst,
-        Destination::Received(b"sip:203.0.113.7:40112")
-    );
+    assert_eq!(targets[1].dst, Destination::Received(b"sip:203.0.113.7:40112"));
     assert!(targets[1].flags.nated);
     assert_eq!(targets[1].q, Some(500));
     assert_eq!(targets[1].local, "198.51.100.1:5060".parse().unwrap());
@@ -825,32 +556,12 @@ fn change_log_replays_to_the_same_table() {
     let mut r = Registrar::new();
     let inst = "<urn:uuid:1>";
     let steps: [(&str, u32, String, f64); 6] = [
-        (
-            "c1",
-            1,
-            "Contact: <sip:a@h1>, <sip:a@h2>;q=0.5\r\n".into(),
-            0.0,
-        ),
-        (
-            "c1",
-            2,
-            format!("Contact: <sip:a@X>;+sip.instance=\"{inst}\"\r\nExpires: 60\r\n"),
-            1.0,
-        ),
+        ("c1", 1, "Contact: <sip:a@h1>, <sip:a@h2>;q=0.5\r\n".into(), 0.0),
+        ("c1", 2, format!("Contact: <sip:a@X>;+sip.instance=\"{inst}\"\r\nExpires: 60\r\n"), 1.0),
         // The instance moves from X to Y and a new binding takes X, in one
         // request: X's Remove must come before X's Upsert.
-        (
-            "c2",
-            1,
-            format!("Contact: <sip:a@Y>;+sip.instance=\"{inst}\", <sip:a@X>\r\n"),
-            2.0,
-        ),
-        (
-            "c1",
-            3,
-            "Contact: <sip:a@h1>;expires=0, <sip:a@h3>;q=1\r\n".into(),
-            3.0,
-        ),
+        ("c2", 1, format!("Contact: <sip:a@Y>;+sip.instance=\"{inst}\", <sip:a@X>\r\n"), 2.0),
+        ("c1", 3, "Contact: <sip:a@h1>;expires=0, <sip:a@h3>;q=1\r\n".into(), 3.0),
         // h2 expired, unswept, and registered again.
         ("c1", 4, "Contact: <sip:a@h2>\r\n".into(), 4000.0),
         ("c5", 1, "Contact: *\r\nExpires: 0\r\n".into(), 4001.0),
@@ -862,12 +573,9 @@ fn change_log_replays_to_the_same_table() {
         r.loc.drain_changes(&mut log);
         assert_eq!(sorted(&replay(&log)), sorted(&r.loc), "step {i}");
         if i == 2 {
-            let contacts: Vec<Vec<u8>> =
-                sorted(&r.loc).iter().map(|b| b.contact.to_vec()).collect();
+            let contacts: Vec<Vec<u8>> = sorted(&r.loc).iter().map(|b| b.contact.to_vec()).collect();
             assert_eq!(contacts.len(), 4);
-            assert!(
-                contacts.contains(&b"sip:a@X".to_vec()) && contacts.contains(&b"sip:a@Y".to_vec())
-            );
+            assert!(contacts.contains(&b"sip:a@X".to_vec()) && contacts.contains(&b"sip:a@Y".to_vec()));
         }
     }
     assert_eq!(r.loc.counters().users, 0);

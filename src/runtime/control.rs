@@ -37,47 +37,32 @@ impl Shards for RuntimeShards {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Binds now (so a busy port fails start-up) and serves on a thread
 /// until `stop` is set.
-pub fn spawn(
-    addr: SocketAddr,
-    stats: Vec<Arc<SharedStats>>,
-    stop: Arc<AtomicBool>,
-) -> std::io::Result<JoinHandle<()>> {
+pub fn spawn(addr: SocketAddr, stats: Vec<Arc<SharedStats>>, stop: Arc<AtomicBool>) -> std::io::Result<JoinHandle<()>> {
     let listener = TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
-    log::info!(
-        "control: JSON-RPC at http://{}/RPC, metrics at /metrics",
-        listener.local_addr()?
-    );
-    let shards = RuntimeShards {
-        started: Instant::now(),
-        started_unix: unix_now(),
-        stats,
-    };
-    std::thread::Builder::new()
-        .name("control".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, peer)) => {
-                        if let Err(e) = serve(conn, &shards) {
-                            log::debug!("control client {peer}: {e}");
-                        }
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL),
-                    Err(e) => {
-                        log::warn!("control accept failed: {e}");
-                        std::thread::sleep(POLL);
+    log::info!("control: JSON-RPC at http://{}/RPC, metrics at /metrics", listener.local_addr()?);
+    let shards = RuntimeShards { started: Instant::now(), started_unix: unix_now(), stats };
+    std::thread::Builder::new().name("control".into()).spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((conn, peer)) => {
+                    if let Err(e) = serve(conn, &shards) {
+                        log::debug!("control client {peer}: {e}");
                     }
                 }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL),
+                Err(e) => {
+                    log::warn!("control accept failed: {e}");
+                    std::thread::sleep(POLL);
+                }
             }
-        })
+        }
+    })
 }
 
 fn serve(mut conn: TcpStream, shards: &RuntimeShards) -> std::io::Result<()> {

@@ -3,9 +3,7 @@
 //! over a lock-free single-producer channel (one per ordered shard pair).
 
 use crate::ids::{ListenerId, ShardId};
-use glommio::channels::shared_channel::{
-    self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender,
-};
+use glommio::channels::shared_channel::{self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender};
 use std::net::SocketAddr;
 
 /// Datagrams queued per shard pair before the sender starts dropping:
@@ -28,12 +26,8 @@ pub struct MeshEnds {
 
 /// Builds the full mesh for `n` shards.
 pub fn mesh(n: usize) -> Vec<MeshEnds> {
-    let mut ends: Vec<MeshEnds> = (0..n)
-        .map(|_| MeshEnds {
-            to: (0..n).map(|_| None).collect(),
-            from: Vec::new(),
-        })
-        .collect();
+    let mut ends: Vec<MeshEnds> =
+        (0..n).map(|_| MeshEnds { to: (0..n).map(|_| None).collect(), from: Vec::new() }).collect();
     for i in 0..n {
         for j in (0..n).filter(|&j| j != i) {
             let (tx, rx) = shared_channel::new_bounded(QUEUE);
@@ -67,11 +61,7 @@ impl MeshEnds {
                 })
             })
             .collect();
-        let receivers: Vec<_> = self
-            .from
-            .into_iter()
-            .map(|r| glommio::spawn_local(r.connect()))
-            .collect();
+        let receivers: Vec<_> = self.from.into_iter().map(|r| glommio::spawn_local(r.connect())).collect();
         let mut to = Vec::with_capacity(senders.len());
         for t in senders {
             to.push(t.await);

@@ -26,15 +26,9 @@ pub enum RuntimeError {
     #[error("core.cores: core {core} does not exist (this machine has cores {available:?})")]
     NoSuchCore { core: usize, available: Vec<usize> },
     #[error("cannot listen on udp:{addr}: {source}")]
-    Bind {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("control.listen: cannot listen on tcp:{addr}: {source}")]
-    Control {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Control { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot start shard {shard}: {reason}")]
@@ -45,11 +39,7 @@ pub enum RuntimeError {
 
 /// Which core each shard runs on.
 pub fn shard_cores(cfg: &Config) -> Result<Vec<usize>, RuntimeError> {
-    let available: Vec<usize> = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let available: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
     let n = match cfg.core.children {
         0 if !cfg.core.cores.is_empty() => cfg.core.cores.len(),
         0 => available.len().max(1),
@@ -57,11 +47,7 @@ pub fn shard_cores(cfg: &Config) -> Result<Vec<usize>, RuntimeError> {
     };
     if cfg.core.cores.is_empty() {
         // More shards than cores is allowed (tests, small boxes): wrap.
-        let fallback = if available.is_empty() {
-            vec![0]
-        } else {
-            available
-        };
+        let fallback = if available.is_empty() { vec![0] } else { available };
         return Ok((0..n).map(|i| fallback[i % fallback.len()]).collect());
     }
     if let Some(&core) = cfg.core.cores.iter().find(|c| !available.contains(c)) {
@@ -76,30 +62,18 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
     let cores = shard_cores(cfg)?;
     let n = cores.len();
     let engine_cfg = Arc::new(EngineConfig::from_config(cfg));
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-        ^ u64::from(std::process::id());
+    let seed =
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id());
     let sharder = Sharder::new(seed, n as u16);
     let stop = signals::stop_flag().map_err(RuntimeError::Signals)?;
 
     // Bind everything before starting shards, so a busy port fails start-up.
     let mut per_shard: Vec<Vec<socket2::Socket>> = (0..n).map(|_| Vec::new()).collect();
     for l in &cfg.core.listen {
-        let socks = socket::bind_shard_sockets(l.addr, n).map_err(|source| RuntimeError::Bind {
-            addr: l.addr,
-            source,
-        })?;
-        let bound = socks[0]
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-            .unwrap_or(l.addr);
-        let adv = l
-            .advertise
-            .as_ref()
-            .map(|a| format!(" advertise {a}"))
-            .unwrap_or_default();
+        let socks =
+            socket::bind_shard_sockets(l.addr, n).map_err(|source| RuntimeError::Bind { addr: l.addr, source })?;
+        let bound = socks[0].local_addr().ok().and_then(|a| a.as_socket()).unwrap_or(l.addr);
+        let adv = l.advertise.as_ref().map(|a| format!(" advertise {a}")).unwrap_or_default();
         log::info!("listening on udp:{bound}{adv} with {n} shards");
         for (i, s) in socks.into_iter().enumerate() {
             per_shard[i].push(s);
@@ -124,25 +98,10 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
             .name(&format!("shard-{i}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                let engine = Engine::new(
-                    Instant::now(),
-                    ShardId(i as u16),
-                    engine_cfg,
-                    sharder,
-                    stats,
-                );
-                shard::run(shard::ShardParts {
-                    engine,
-                    sockets,
-                    mesh,
-                    stop,
-                })
-                .await;
+                let engine = Engine::new(Instant::now(), ShardId(i as u16), engine_cfg, sharder, stats);
+                shard::run(shard::ShardParts { engine, sockets, mesh, stop }).await;
             })
-            .map_err(|e| RuntimeError::Executor {
-                shard: i,
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| RuntimeError::Executor { shard: i, reason: e.to_string() })?;
         log::debug!("shard {i} on core {}", cores[i]);
         handles.push(handle);
     }

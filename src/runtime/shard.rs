@@ -33,27 +33,16 @@ type Shared = Rc<RefCell<Engine>>;
 /// The shard's main future: runs until the stop flag is set.
 pub async fn run(parts: ShardParts) {
     let engine: Shared = Rc::new(RefCell::new(parts.engine));
-    let sockets: Rc<Vec<UdpSocket>> =
-        Rc::new(parts.sockets.into_iter().map(UdpSocket::from).collect());
+    let sockets: Rc<Vec<UdpSocket>> = Rc::new(parts.sockets.into_iter().map(UdpSocket::from).collect());
     let mesh = Rc::new(parts.mesh.connect().await);
     let mut tasks: Vec<Task<()>> = Vec::new();
     for idx in 0..sockets.len() {
         for _ in 0..RECEIVERS_PER_SOCKET {
-            tasks.push(spawn_local(receive_loop(
-                Rc::clone(&engine),
-                Rc::clone(&sockets),
-                Rc::clone(&mesh),
-                idx,
-            )));
+            tasks.push(spawn_local(receive_loop(Rc::clone(&engine), Rc::clone(&sockets), Rc::clone(&mesh), idx)));
         }
     }
     for k in 0..mesh.from.len() {
-        tasks.push(spawn_local(handoff_loop(
-            Rc::clone(&engine),
-            Rc::clone(&sockets),
-            Rc::clone(&mesh),
-            k,
-        )));
+        tasks.push(spawn_local(handoff_loop(Rc::clone(&engine), Rc::clone(&sockets), Rc::clone(&mesh), k)));
     }
     timer_loop(&engine, &sockets, &parts.stop).await;
     for t in tasks {
@@ -74,15 +63,9 @@ async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
             }
         };
         let bytes = &buf[..n];
-        let disposition = engine
-            .borrow_mut()
-            .handle_datagram(Instant::now(), Datagram { local, src, bytes });
+        let disposition = engine.borrow_mut().handle_datagram(Instant::now(), Datagram { local, src, bytes });
         if let Disposition::HandOff(owner) = disposition {
-            let handoff = HandOff {
-                local,
-                src,
-                bytes: bytes.to_vec(),
-            };
+            let handoff = HandOff { local, src, bytes: bytes.to_vec() };
             if !mesh.send(owner, handoff) {
                 log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
             }
@@ -93,11 +76,7 @@ async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
 
 async fn handoff_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, k: usize) {
     while let Some(h) = mesh.from[k].recv().await {
-        let d = Datagram {
-            local: h.local,
-            src: h.src,
-            bytes: &h.bytes,
-        };
+        let d = Datagram { local: h.local, src: h.src, bytes: &h.bytes };
         engine.borrow_mut().handle_handoff(Instant::now(), d);
         flush(&engine, &sockets).await;
     }
@@ -107,9 +86,7 @@ async fn timer_loop(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, stop: &Atomic
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();
         let next = engine.borrow().poll_timeout().unwrap_or(now + MAX_SLEEP);
-        let wait = next
-            .saturating_duration_since(now)
-            .clamp(TIMER_TICK, MAX_SLEEP);
+        let wait = next.saturating_duration_since(now).clamp(TIMER_TICK, MAX_SLEEP);
         glommio::timer::sleep(wait).await;
         engine.borrow_mut().handle_timeout(Instant::now());
         flush(engine, sockets).await;

@@ -120,12 +120,7 @@ const fn build_classes() -> [u16; 256] {
         let mut c = 0;
         let alnum = b.is_ascii_alphanumeric();
         // unreserved = alphanum / mark
-        if alnum
-            || matches!(
-                b,
-                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-            )
-        {
+        if alnum || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')') {
             c |= USER | PASSWORD | PARAM | HEADER;
         }
         // user-unreserved
@@ -155,12 +150,7 @@ const fn build_classes() -> [u16; 256] {
         if b.is_ascii_hexdigit() {
             c |= HEX;
         }
-        if alnum
-            || matches!(
-                b,
-                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-            )
-        {
+        if alnum || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~') {
             c |= TOKEN;
         }
         if matches!(b, b' ' | b'\t' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..) {

@@ -50,11 +50,7 @@ impl Editor {
     pub fn replace_with(&mut self, range: Range<usize>, write: impl FnOnce(&mut Vec<u8>)) {
         let from = self.arena.len();
         write(&mut self.arena);
-        self.edits.push(Edit {
-            start: range.start,
-            end: range.end,
-            text: from..self.arena.len(),
-        });
+        self.edits.push(Edit { start: range.start, end: range.end, text: from..self.arena.len() });
     }
 
     pub fn replace(&mut self, range: Range<usize>, text: &[u8]) {
@@ -89,13 +85,7 @@ impl Editor {
     }
 
     /// Adds `Name: value` right before an existing header.
-    pub fn insert_header_before(
-        &mut self,
-        msg: &Message<'_>,
-        before: &Header<'_>,
-        name: &[u8],
-        value: &[u8],
-    ) {
+    pub fn insert_header_before(&mut self, msg: &Message<'_>, before: &Header<'_>, name: &[u8], value: &[u8]) {
         self.insert_header_at(msg.offset_of(before.line), name, value);
     }
 
@@ -115,13 +105,7 @@ impl Editor {
 
     /// Appends `;name[=value]` at the end of a parameter list (a header's
     /// or a URI's `params` slice, which must come from `msg`).
-    pub fn add_param(
-        &mut self,
-        msg: &Message<'_>,
-        params: &[u8],
-        name: &[u8],
-        value: Option<&[u8]>,
-    ) {
+    pub fn add_param(&mut self, msg: &Message<'_>, params: &[u8], name: &[u8], value: Option<&[u8]>) {
         let at = msg.offset_of(params) + params.len();
         self.insert_param_at(at, name, value);
     }
@@ -222,9 +206,7 @@ Content-Length: 0\r\n\
             e.insert_header_first(m, HeaderName::Via, b"SIP/2.0/UDP p1;branch=z9hG4bKx");
             e.append_header(m, b"P-Hint", b"outbound");
         });
-        assert!(s.contains(
-            "SIP/2.0\r\nRecord-Route: <sip:p1;lr>\r\nVia: SIP/2.0/UDP p1;branch=z9hG4bKx\r\nVia:"
-        ));
+        assert!(s.contains("SIP/2.0\r\nRecord-Route: <sip:p1;lr>\r\nVia: SIP/2.0/UDP p1;branch=z9hG4bKx\r\nVia:"));
         assert!(s.ends_with("Content-Length: 0\r\nP-Hint: outbound\r\n\r\n"));
     }
 
@@ -232,11 +214,7 @@ Content-Length: 0\r\n\
     fn params_edits() {
         let s = edited(|m, e| {
             let c = m.contacts().next().unwrap().unwrap();
-            e.insert_param_at(
-                m.offset_of(c.uri.raw) + c.uri.hostport_end(),
-                b"alias",
-                Some(b"203.0.113.7~40112~1"),
-            );
+            e.insert_param_at(m.offset_of(c.uri.raw) + c.uri.hostport_end(), b"alias", Some(b"203.0.113.7~40112~1"));
             e.add_param(m, c.params, b"received", Some(b"\"sip:203.0.113.7:40112\""));
             let p = params::iter(c.params).next().unwrap();
             e.replace_param(m, &p, Some(b"3600"));
@@ -258,15 +236,9 @@ Content-Length: 0\r\n\
         let mut e = Editor::new();
         e.replace(5..10, b"x");
         e.replace(8..12, b"y");
-        assert_eq!(
-            e.apply(m.as_bytes(), &mut Vec::new()),
-            Err(EditError::Overlap(8))
-        );
+        assert_eq!(e.apply(m.as_bytes(), &mut Vec::new()), Err(EditError::Overlap(8)));
         e.clear();
         e.replace(5..10_000, b"x");
-        assert!(matches!(
-            e.apply(m.as_bytes(), &mut Vec::new()),
-            Err(EditError::OutOfRange(..))
-        ));
+        assert!(matches!(e.apply(m.as_bytes(), &mut Vec::new()), Err(EditError::OutOfRange(..))));
     }
 }

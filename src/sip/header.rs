@@ -241,18 +241,12 @@ mod tests {
         assert_eq!(HeaderName::parse(b"Call-Id"), HeaderName::CallId);
         assert_eq!(HeaderName::parse(b"i"), HeaderName::CallId);
         assert_eq!(HeaderName::parse(b"l"), HeaderName::ContentLength);
-        assert_eq!(
-            HeaderName::parse(b"content-LENGTH"),
-            HeaderName::ContentLength
-        );
+        assert_eq!(HeaderName::parse(b"content-LENGTH"), HeaderName::ContentLength);
         assert_eq!(HeaderName::parse(b"m"), HeaderName::Contact);
         assert_eq!(HeaderName::parse(b"k"), HeaderName::Supported);
         assert_eq!(HeaderName::parse(b"X-Custom"), HeaderName::Other);
         assert_eq!(HeaderName::parse(b""), HeaderName::Other);
-        assert_eq!(
-            HeaderName::parse(b"Proxy-Require"),
-            HeaderName::ProxyRequire
-        );
+        assert_eq!(HeaderName::parse(b"Proxy-Require"), HeaderName::ProxyRequire);
         for c in b"vftimlcksexorub" {
             let h = HeaderName::parse(&[*c]);
             assert_eq!(HeaderName::parse(&[c.to_ascii_uppercase()]), h);

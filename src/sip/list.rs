@@ -24,11 +24,7 @@ impl<'a> Iterator for CommaList<'a> {
             }
             let end = element_end(self.rest);
             let item = trim_lws(&self.rest[..end]);
-            self.rest = if end < self.rest.len() {
-                &self.rest[end + 1..]
-            } else {
-                &[]
-            };
+            self.rest = if end < self.rest.len() { &self.rest[end + 1..] } else { &[] };
             if !item.is_empty() {
                 return Some(item);
             }
@@ -76,10 +72,7 @@ static TOKEN: [bool; 256] = {
     while c < 256 {
         let b = c as u8;
         t[c] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-            );
+            || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~');
         c += 1;
     }
     t
@@ -105,11 +98,7 @@ mod tests {
     fn splits_around_quotes_and_brackets() {
         assert_eq!(
             split(b"\"Doe, John\" <sip:a@b;x=1,2>;q=1, <sip:c@d> , sip:e@f"),
-            vec![
-                &b"\"Doe, John\" <sip:a@b;x=1,2>;q=1"[..],
-                b"<sip:c@d>",
-                b"sip:e@f"
-            ]
+            vec![&b"\"Doe, John\" <sip:a@b;x=1,2>;q=1"[..], b"<sip:c@d>", b"sip:e@f"]
         );
         assert_eq!(split(b" , ,a,, b "), vec![&b"a"[..], b"b"]);
         assert_eq!(split(b"\"a\\\",b\", c"), vec![&b"\"a\\\",b\""[..], b"c"]);

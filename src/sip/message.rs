@@ -30,14 +30,8 @@ struct Slot {
     line_end: u16,
 }
 
-const EMPTY_SLOT: Slot = Slot {
-    name: HeaderName::Other,
-    line_start: 0,
-    name_end: 0,
-    value_start: 0,
-    value_end: 0,
-    line_end: 0,
-};
+const EMPTY_SLOT: Slot =
+    Slot { name: HeaderName::Other, line_start: 0, name_end: 0, value_start: 0, value_end: 0, line_end: 0 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestLine<'a> {
@@ -150,10 +144,7 @@ impl<'a> Message<'a> {
             return Err(ParseError::TooLarge);
         }
         // RFC 3261 §7.5: empty lines before the start line are ignored.
-        let first = input
-            .iter()
-            .position(|&b| !is_lws(b) && b != 0)
-            .ok_or(ParseError::Empty)?;
+        let first = input.iter().position(|&b| !is_lws(b) && b != 0).ok_or(ParseError::Empty)?;
         let line_end = memchr(b'\n', &input[first..]).ok_or(ParseError::Truncated)? + first;
         let line = strip_cr(&input[first..line_end]);
         let start = parse_start_line(line)?;
@@ -219,16 +210,9 @@ impl<'a> Message<'a> {
         }
         // header-name is a token, then optional white space, then HCOLON
         // (RFC 3261 §7.3.1, §25.1): one scan finds both.
-        let name_len = line
-            .iter()
-            .position(|&b| !is_token_char(b))
-            .unwrap_or(line.len());
+        let name_len = line.iter().position(|&b| !is_token_char(b)).unwrap_or(line.len());
         let name = &line[..name_len];
-        let colon = name_len
-            + line[name_len..]
-                .iter()
-                .position(|&b| b != b' ' && b != b'\t')
-                .unwrap_or(0);
+        let colon = name_len + line[name_len..].iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(0);
         if name.is_empty() || line.get(colon) != Some(&b':') {
             return Err(ParseError::BadHeaderLine);
         }
@@ -311,24 +295,19 @@ impl<'a> Message<'a> {
     }
 
     pub fn count(&self, name: HeaderName) -> usize {
-        self.slots[..self.count]
-            .iter()
-            .filter(|s| s.name == name)
-            .count()
+        self.slots[..self.count].iter().filter(|s| s.name == name).count()
     }
 
     /// Every comma-separated element of every header of one kind, in order
     /// (RFC 3261 §7.3.1: `Route: a, b` equals `Route: a` + `Route: b`).
     pub fn values(&self, name: HeaderName) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.headers_named(name)
-            .flat_map(|h| CommaList::new(h.value))
+        self.headers_named(name).flat_map(|h| CommaList::new(h.value))
     }
 
     /// The first header with this exact name, for headers the proxy does
     /// not interpret (`HeaderName::Other`), compared case-insensitively.
     pub fn other_header(&self, name: &[u8]) -> Option<Header<'a>> {
-        self.headers()
-            .find(|h| h.name == HeaderName::Other && h.name_text.eq_ignore_ascii_case(name))
+        self.headers().find(|h| h.name == HeaderName::Other && h.name_text.eq_ignore_ascii_case(name))
     }
 
     /// Offset of the empty line ending the headers: where new headers go.
@@ -338,9 +317,7 @@ impl<'a> Message<'a> {
 
     /// Offset just after the start line: where a header goes to be first.
     pub fn first_header_offset(&self) -> usize {
-        self.slots[..self.count]
-            .first()
-            .map_or(self.headers_end, |s| s.line_start as usize)
+        self.slots[..self.count].first().map_or(self.headers_end, |s| s.line_start as usize)
     }
 
     pub fn body(&self) -> &'a [u8] {
@@ -356,9 +333,7 @@ impl<'a> Message<'a> {
         let Some(h) = self.header(HeaderName::ContentLength) else {
             return Ok(None);
         };
-        parse_decimal(h.value, 1 << 24)
-            .map(Some)
-            .ok_or(ParseError::BadContentLength)
+        parse_decimal(h.value, 1 << 24).map(Some).ok_or(ParseError::BadContentLength)
     }
 
     /// Byte offset of `sub` inside the message buffer; `sub` must be a
@@ -397,11 +372,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, ParseError> {
     if !is_version(version) {
         return Err(ParseError::BadVersion);
     }
-    Ok(StartLine::Request(RequestLine {
-        method,
-        uri,
-        version,
-    }))
+    Ok(StartLine::Request(RequestLine { method, uri, version }))
 }
 
 fn parse_status_line(line: &[u8], sp1: usize) -> Result<StartLine<'_>, ParseError> {
@@ -418,17 +389,11 @@ fn parse_status_line(line: &[u8], sp1: usize) -> Result<StartLine<'_>, ParseErro
     if code_text.len() != 3 || !code_text.iter().all(u8::is_ascii_digit) {
         return Err(ParseError::BadStatusCode);
     }
-    let code = code_text
-        .iter()
-        .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+    let code = code_text.iter().fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
     if !(100..=699).contains(&code) {
         return Err(ParseError::BadStatusCode);
     }
-    Ok(StartLine::Response(StatusLine {
-        version,
-        code,
-        reason,
-    }))
+    Ok(StartLine::Response(StatusLine { version, code, reason }))
 }
 
 /// `SIP/1*DIGIT.1*DIGIT`, the literal case-insensitive (RFC 3261 §7.1, §25.1).
@@ -489,18 +454,12 @@ bodyTRAILING";
         assert_eq!(m.count(HeaderName::Via), 2);
         assert_eq!(m.values(HeaderName::Via).count(), 3);
         assert_eq!(m.header(HeaderName::CallId).unwrap().value, b"abc");
-        assert_eq!(
-            m.header(HeaderName::Subject).unwrap().value,
-            b"folded\r\n  line"
-        );
+        assert_eq!(m.header(HeaderName::Subject).unwrap().value, b"folded\r\n  line");
         assert_eq!(m.body(), b"body");
         assert!(m.as_bytes().ends_with(b"\r\n\r\nbody"));
         let h = m.header(HeaderName::CSeq).unwrap();
         assert_eq!(h.line, b"CSeq: 1 OPTIONS\r\n");
-        assert_eq!(
-            m.offset_of(h.line),
-            m.as_bytes().windows(4).position(|w| w == b"CSeq").unwrap()
-        );
+        assert_eq!(m.offset_of(h.line), m.as_bytes().windows(4).position(|w| w == b"CSeq").unwrap());
     }
 
     #[test]
@@ -510,10 +469,7 @@ bodyTRAILING";
         assert_eq!((s.code, s.reason), (200, &b"OK"[..]));
         let m = Message::parse(b"SIP/2.0 100\r\n\r\n").unwrap();
         assert_eq!(m.status_line().unwrap().reason, b"");
-        assert_eq!(
-            Message::parse(b"SIP/2.0 4294967301 x\r\n\r\n").err(),
-            Some(ParseError::BadStatusCode)
-        );
+        assert_eq!(Message::parse(b"SIP/2.0 4294967301 x\r\n\r\n").err(), Some(ParseError::BadStatusCode));
     }
 
     #[test]
@@ -545,16 +501,15 @@ bodyTRAILING";
         assert_eq!(m.body(), b"hello");
         let m = Message::parse(b"MESSAGE sip:a@b SIP/2.0\r\nTo: x\r\n").unwrap();
         assert_eq!(m.body(), b"");
-        assert_eq!(
-            Message::parse(b"MESSAGE sip:a@b SIP/2.0\r\nTo: x").err(),
-            Some(ParseError::Truncated)
-        );
+        assert_eq!(Message::parse(b"MESSAGE sip:a@b SIP/2.0\r\nTo: x").err(), Some(ParseError::Truncated));
     }
 
     #[test]
     fn lenient_view_for_answering_broken_requests() {
-        let m = Message::parse_lenient(b"INVITE  sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nbroken\r\nCall-ID: x\r\nl: 99\r\n\r\n")
-            .unwrap();
+        let m = Message::parse_lenient(
+            b"INVITE  sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nbroken\r\nCall-ID: x\r\nl: 99\r\n\r\n",
+        )
+        .unwrap();
         assert_eq!(m.method(), Some(Method::Invite));
         assert_eq!(m.call_id(), Some(&b"x"[..]));
         assert!(Message::parse_lenient(b"SIP/2.0 200 OK\r\n\r\n").is_none());

@@ -54,13 +54,7 @@ impl<'a> NameAddr<'a> {
             return Err(BadNameAddr);
         }
         params::validate(params).map_err(|_| BadNameAddr)?;
-        Ok(NameAddr {
-            raw,
-            display,
-            uri,
-            bracketed,
-            params,
-        })
+        Ok(NameAddr { raw, display, uri, bracketed, params })
     }
 
     pub fn param(&self, name: &[u8]) -> Option<Option<&'a [u8]>> {
@@ -146,11 +140,7 @@ mod tests {
             b"<sip:a@example.com> junk",
             b"",
         ] {
-            assert!(
-                NameAddr::parse(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(NameAddr::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
 }

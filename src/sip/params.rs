@@ -71,11 +71,7 @@ impl<'a> Iterator for ParamIter<'a> {
             (None, name_end)
         };
         self.pos = end;
-        Some(Param {
-            name: &text[name_start..name_end],
-            value,
-            raw: &text[start..end],
-        })
+        Some(Param { name: &text[name_start..name_end], value, raw: &text[start..end] })
     }
 }
 
@@ -84,9 +80,7 @@ impl std::iter::FusedIterator for ParamIter<'_> {}
 /// First param with this name, ASCII case-insensitive: `Some(value)` where
 /// value is `None` for a flag param. Stops at the first match.
 pub fn find<'a>(text: &'a [u8], name: &[u8]) -> Option<Option<&'a [u8]>> {
-    iter(text)
-        .find(|p| p.name.eq_ignore_ascii_case(name))
-        .map(|p| p.value)
+    iter(text).find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value)
 }
 
 /// Strips the surrounding quotes from a quoted value (no unescaping), or
@@ -281,10 +275,7 @@ mod tests {
     #[test]
     fn unterminated_quote_runs_to_end() {
         let got = all(br#";a="x;b=1"#);
-        assert_eq!(
-            got,
-            vec![(&b"a"[..], Some(&br#""x;b=1"#[..]), &br#";a="x;b=1"#[..])]
-        );
+        assert_eq!(got, vec![(&b"a"[..], Some(&br#""x;b=1"#[..]), &br#";a="x;b=1"#[..])]);
         assert_eq!(validate(br#";a="x;b=1"#), Err(3));
     }
 

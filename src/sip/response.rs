@@ -22,6 +22,9 @@ pub struct ResponseSpec<'r> {
     pub to_tag: Option<&'r [u8]>,
     /// Complete extra header lines without CRLF, e.g. `Allow: INVITE, ACK`.
     pub extra: &'r [&'r [u8]],
+    /// Further header lines already terminated by CRLF (e.g. the
+    /// registrar's Contact list), copied as they are.
+    pub raw_headers: &'r [u8],
     /// The configured `Server:` line, if any.
     pub server: Option<&'r [u8]>,
 }
@@ -65,6 +68,7 @@ pub fn build_response(req: &Message<'_>, spec: &ResponseSpec<'_>, out: &mut Vec<
         out.extend_from_slice(line);
         out.extend_from_slice(b"\r\n");
     }
+    out.extend_from_slice(spec.raw_headers);
     if let Some(server) = spec.server {
         out.extend_from_slice(server);
         out.extend_from_slice(b"\r\n");
@@ -95,9 +99,7 @@ fn write_reason(reason: &dyn Display, out: &mut Vec<u8>) {
 /// with force_rport both are always set). Existing `received`/`rport`
 /// params are overwritten in place; the rest of the value is unchanged.
 pub fn write_via_with_source(value: &[u8], source: SocketAddr, out: &mut Vec<u8>) {
-    let first_end = super::list::CommaList::new(value)
-        .next()
-        .map_or(0, |v| super::offset_in(value, v) + v.len());
+    let first_end = super::list::CommaList::new(value).next().map_or(0, |v| super::offset_in(value, v) + v.len());
     let top = &value[..first_end];
     let Ok(via) = Via::parse(top) else {
         // Unparsable top Via: it was checked before we answer, but never
@@ -162,6 +164,7 @@ Content-Length: 0\r\n\r\n";
             source: src,
             to_tag: tag,
             extra: &[b"Allow: INVITE, ACK"],
+            raw_headers: b"",
             server: Some(b"Server: sipedge"),
         };
         let mut out = Vec::new();
@@ -186,10 +189,7 @@ Server: sipedge\r\n\
 Content-Length: 0\r\n\r\n"
         );
         let parsed = Message::parse(s.as_bytes()).unwrap();
-        assert_eq!(
-            parsed.via_top().unwrap().received(),
-            Some(&b"203.0.113.7"[..])
-        );
+        assert_eq!(parsed.via_top().unwrap().received(), Some(&b"203.0.113.7"[..]));
     }
 
     #[test]
@@ -208,6 +208,7 @@ Content-Length: 0\r\n\r\n"
             source: "127.0.0.1:1".parse().unwrap(),
             to_tag: None,
             extra: &[],
+            raw_headers: b"",
             server: None,
         };
         let mut out = Vec::new();

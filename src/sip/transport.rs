@@ -48,9 +48,7 @@ impl Transport {
             (b"ws", Transport::Ws),
             (b"wss", Transport::Wss),
         ];
-        t.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(text))
-            .map(|&(_, t)| t)
+        t.iter().find(|(n, _)| n.eq_ignore_ascii_case(text)).map(|&(_, t)| t)
     }
 
     /// Lower-case name as used in URI `;transport=` values.
@@ -81,10 +79,7 @@ mod tests {
         for d in 1..=6 {
             let t = Transport::from_proto_digit(d).unwrap();
             assert_eq!(t.proto_digit(), d);
-            assert_eq!(
-                Transport::parse(t.as_str().to_uppercase().as_bytes()),
-                Some(t)
-            );
+            assert_eq!(Transport::parse(t.as_str().to_uppercase().as_bytes()), Some(t));
         }
         assert_eq!(Transport::from_proto_digit(0), None);
         assert_eq!(Transport::parse(b"quic"), None);

@@ -23,10 +23,7 @@ impl<'a> CSeq<'a> {
         // RFC 3261 §8.1.1.5: a 32-bit unsigned number (RFC 4475 §3.1.2.4).
         let seq = parse_decimal(&value[..split], u64::from(u32::MAX)).ok_or(err)?;
         let method = Method::parse(trim_lws(&value[split..])).ok_or(err)?;
-        Ok(CSeq {
-            seq: seq as u32,
-            method,
-        })
+        Ok(CSeq { seq: seq as u32, method })
     }
 }
 
@@ -44,9 +41,7 @@ impl<'a> Message<'a> {
     }
 
     pub fn cseq(&self) -> Result<CSeq<'a>, ParseError> {
-        let h = self
-            .header(HeaderName::CSeq)
-            .ok_or(ParseError::MissingHeader(HeaderName::CSeq))?;
+        let h = self.header(HeaderName::CSeq).ok_or(ParseError::MissingHeader(HeaderName::CSeq))?;
         CSeq::parse(h.value)
     }
 
@@ -56,8 +51,7 @@ impl<'a> Message<'a> {
         let Some(h) = self.header(HeaderName::MaxForwards) else {
             return Ok(None);
         };
-        let v =
-            parse_decimal(h.value, 255).ok_or(ParseError::BadHeader(HeaderName::MaxForwards))?;
+        let v = parse_decimal(h.value, 255).ok_or(ParseError::BadHeader(HeaderName::MaxForwards))?;
         Ok(Some(v as u8))
     }
 
@@ -67,16 +61,11 @@ impl<'a> Message<'a> {
         let Some(h) = self.header(HeaderName::Expires) else {
             return Ok(None);
         };
-        parse_delta_seconds(h.value)
-            .map(Some)
-            .ok_or(ParseError::BadHeader(HeaderName::Expires))
+        parse_delta_seconds(h.value).map(Some).ok_or(ParseError::BadHeader(HeaderName::Expires))
     }
 
     pub fn via_top(&self) -> Result<Via<'a>, ParseError> {
-        let v = self
-            .values(HeaderName::Via)
-            .next()
-            .ok_or(ParseError::MissingHeader(HeaderName::Via))?;
+        let v = self.values(HeaderName::Via).next().ok_or(ParseError::MissingHeader(HeaderName::Via))?;
         Via::parse(v)
     }
 
@@ -126,10 +115,7 @@ impl<'a> Message<'a> {
 
     /// Route or Record-Route or Path entries: bracketed name-addrs only
     /// (RFC 3261 §20.30, §20.34).
-    pub fn route_set(
-        &self,
-        name: HeaderName,
-    ) -> impl Iterator<Item = Result<NameAddr<'a>, ParseError>> + '_ {
+    pub fn route_set(&self, name: HeaderName) -> impl Iterator<Item = Result<NameAddr<'a>, ParseError>> + '_ {
         self.values(name).map(move |v| match NameAddr::parse(v) {
             Ok(n) if n.bracketed => Ok(n),
             _ => Err(ParseError::BadHeader(name)),
@@ -137,19 +123,10 @@ impl<'a> Message<'a> {
     }
 
     /// Option tags of Require / Proxy-Require / Supported (RFC 3261 §20.32).
-    pub fn option_tags(
-        &self,
-        name: HeaderName,
-    ) -> impl Iterator<Item = Result<&'a [u8], ParseError>> + '_ {
+    pub fn option_tags(&self, name: HeaderName) -> impl Iterator<Item = Result<&'a [u8], ParseError>> + '_ {
         self.headers_named(name)
             .flat_map(|h| CommaList::new(h.value))
-            .map(move |t| {
-                if is_token(t) {
-                    Ok(t)
-                } else {
-                    Err(ParseError::BadHeader(name))
-                }
-            })
+            .map(move |t| if is_token(t) { Ok(t) } else { Err(ParseError::BadHeader(name)) })
     }
 }
 
@@ -163,9 +140,7 @@ pub fn parse_delta_seconds(v: &[u8]) -> Option<u32> {
     if digits.len() > 10 {
         return Some(u32::MAX);
     }
-    let n = digits
-        .iter()
-        .fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
+    let n = digits.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
     Some(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
@@ -177,10 +152,7 @@ pub fn is_valid_sip_date(v: &[u8]) -> bool {
         return false;
     };
     // "Sat, 13 Nov 2010 23:29:00"
-    body.len() == 25
-        && body[3] == b','
-        && body[4] == b' '
-        && body[..3].iter().all(u8::is_ascii_alphabetic)
+    body.len() == 25 && body[3] == b',' && body[4] == b' ' && body[..3].iter().all(u8::is_ascii_alphabetic)
 }
 
 #[cfg(test)]
@@ -222,10 +194,7 @@ Expires: 120\r\nProxy-Require: foo, bar\r\nRoute: <sip:p1;lr>, <sip:p2;lr>\r\n\r
         assert_eq!(m.contact_set().unwrap(), ContactSet::Addresses(2));
         let c: Vec<_> = m.contacts().map(|c| c.unwrap().uri.raw).collect();
         assert_eq!(c, vec![&b"sip:a@192.0.2.1"[..], b"sip:a@192.0.2.2"]);
-        let tags: Vec<_> = m
-            .option_tags(HeaderName::ProxyRequire)
-            .map(Result::unwrap)
-            .collect();
+        let tags: Vec<_> = m.option_tags(HeaderName::ProxyRequire).map(Result::unwrap).collect();
         assert_eq!(tags, vec![&b"foo"[..], b"bar"]);
         assert_eq!(m.route_set(HeaderName::Route).count(), 2);
         assert_eq!(m.from().unwrap().tag(), Some(&b"x"[..]));

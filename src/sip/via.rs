@@ -47,15 +47,7 @@ impl<'a> Via<'a> {
         let (host_text, port) = split_host_port(sent_by).ok_or(err)?;
         let host = parse_host(host_text).map_err(|_| err)?;
         params::validate(params).map_err(|_| err)?;
-        Ok(Via {
-            raw,
-            protocol,
-            transport,
-            host_text,
-            host,
-            port,
-            params,
-        })
+        Ok(Via { raw, protocol, transport, host_text, host, port, params })
     }
 
     pub fn param(&self, name: &[u8]) -> Option<Option<&'a [u8]>> {

@@ -12,11 +12,7 @@ pub struct Server {
 
 /// A UDP port that is free right now.
 pub fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Server {
@@ -25,20 +21,11 @@ impl Server {
             let port = free_port();
             let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_sipedge"));
-            cmd.args([
-                "--listen",
-                &format!("udp:{addr}"),
-                "--shards",
-                &shards.to_string(),
-            ])
-            .args(if extra.contains(&"--control") {
-                &[][..]
-            } else {
-                &["--control", "127.0.0.1:0"][..]
-            })
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            cmd.args(["--listen", &format!("udp:{addr}"), "--shards", &shards.to_string()])
+                .args(if extra.contains(&"--control") { &[][..] } else { &["--control", "127.0.0.1:0"][..] })
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
             let child = cmd.spawn().expect("start sipedge");
             let mut s = Server { child, addr };
             if s.wait_ready() {
@@ -94,9 +81,7 @@ pub struct Client {
 
 impl Client {
     pub fn new() -> Client {
-        Client {
-            sock: UdpSocket::bind("127.0.0.1:0").unwrap(),
-        }
+        Client { sock: UdpSocket::bind("127.0.0.1:0").unwrap() }
     }
 
     pub fn send(&self, bytes: &[u8], to: SocketAddr) {
@@ -119,11 +104,7 @@ impl Client {
 
 /// A TCP port that is free right now.
 pub fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// One HTTP exchange with the control listener; returns the response.
@@ -137,13 +118,7 @@ pub fn http(port: u16, request: &str) -> String {
 }
 
 pub fn rpc(port: u16, body: &str) -> String {
-    http(
-        port,
-        &format!(
-            "POST /RPC HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
-    )
+    http(port, &format!("POST /RPC HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}", body.len()))
 }
 
 /// An OPTIONS to the proxy itself.
@@ -177,10 +152,7 @@ pub fn tool_missing(tool: &str) -> bool {
         .unwrap()
         .success();
     if !found {
-        assert!(
-            std::env::var_os("SIPEDGE_REQUIRE_TOOLS").is_none(),
-            "{tool} is required but not installed"
-        );
+        assert!(std::env::var_os("SIPEDGE_REQUIRE_TOOLS").is_none(), "{tool} is required but not installed");
         eprintln!("skipping: {tool} not installed");
     }
     !found

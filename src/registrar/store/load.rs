@@ -35,14 +35,7 @@ pub struct Skipped {
 
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: skipped {} bytes at offset {}: {}",
-            self.file.display(),
-            self.len,
-            self.offset,
-            self.reason
-        )
+        write!(f, "{}: skipped {} bytes at offset {}: {}", self.file.display(), self.len, self.offset, self.reason)
     }
 }
 
@@ -95,10 +88,7 @@ type Table = HashMap<Aor, Vec<Binding>, ahash::RandomState>;
 pub fn load_dir(dir: &Path, now: UnixMillis) -> Result<Loaded, StoreError> {
     let mut files = list_logs(dir)?;
     files.sort_unstable();
-    let mut loaded = Loaded {
-        files: files.len(),
-        ..Loaded::default()
-    };
+    let mut loaded = Loaded { files: files.len(), ..Loaded::default() };
     let mut merged = Table::default();
     for (_, path) in files {
         let data = fs::read(&path).map_err(StoreError::io(&path, "read"))?;
@@ -190,16 +180,10 @@ fn check_header(path: &Path, data: &[u8]) -> Result<Option<usize>, StoreError> {
         if HEADER.starts_with(data) {
             return Ok(None);
         }
-        return Err(StoreError::NotAStore {
-            path: path.to_path_buf(),
-            fix: FIX_MOVE_AWAY,
-        });
+        return Err(StoreError::NotAStore { path: path.to_path_buf(), fix: FIX_MOVE_AWAY });
     }
     if !data.starts_with(HEADER_MAGIC) {
-        return Err(StoreError::NotAStore {
-            path: path.to_path_buf(),
-            fix: FIX_MOVE_AWAY,
-        });
+        return Err(StoreError::NotAStore { path: path.to_path_buf(), fix: FIX_MOVE_AWAY });
     }
     let version = data[HEADER_MAGIC.len()];
     if version != HEADER[HEADER_MAGIC.len()] {
@@ -210,10 +194,7 @@ fn check_header(path: &Path, data: &[u8]) -> Result<Option<usize>, StoreError> {
         });
     }
     if !data.starts_with(HEADER) {
-        return Err(StoreError::NotAStore {
-            path: path.to_path_buf(),
-            fix: FIX_MOVE_AWAY,
-        });
+        return Err(StoreError::NotAStore { path: path.to_path_buf(), fix: FIX_MOVE_AWAY });
     }
     Ok(Some(HEADER.len()))
 }

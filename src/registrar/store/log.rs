@@ -88,14 +88,10 @@ impl ShardLog {
     /// changes stay buffered and the next flush retries them.
     pub fn flush(&mut self, sync: bool) -> Result<(), StoreError> {
         if self.poisoned {
-            return Err(StoreError::Poisoned {
-                path: self.path.clone(),
-            });
+            return Err(StoreError::Poisoned { path: self.path.clone() });
         }
         if !self.pending.is_empty() {
-            self.file
-                .write_all_at(&self.pending, self.len)
-                .map_err(StoreError::io(&self.path, "write"))?;
+            self.file.write_all_at(&self.pending, self.len).map_err(StoreError::io(&self.path, "write"))?;
             self.len += self.pending.len() as u64;
             self.pending.clear();
             self.unsynced = true;
@@ -117,10 +113,7 @@ impl ShardLog {
     /// buffered ones are dropped, the snapshot holds their result). Atomic:
     /// on error, or a crash, the previous log is still there and still
     /// valid, and the buffered changes are kept.
-    pub fn compact<'a>(
-        &mut self,
-        live: impl IntoIterator<Item = (&'a Aor, &'a Binding)>,
-    ) -> Result<(), StoreError> {
+    pub fn compact<'a>(&mut self, live: impl IntoIterator<Item = (&'a Aor, &'a Binding)>) -> Result<(), StoreError> {
         let snap = write_snapshot(&self.path, live)?;
         // The rename is done: the old inode is gone, so switch to the new
         // file before anything else can fail.
@@ -233,18 +226,15 @@ fn write_tmp<'a>(
     chunk.extend_from_slice(HEADER);
     let (mut len, mut records) = (0u64, 0u64);
     for (aor, binding) in live {
-        encode_frame(&Change::Upsert { aor, binding }, &mut chunk)
-            .map_err(|len| StoreError::TooLarge { len })?;
+        encode_frame(&Change::Upsert { aor, binding }, &mut chunk).map_err(|len| StoreError::TooLarge { len })?;
         records += 1;
         if chunk.len() >= SNAPSHOT_CHUNK {
-            file.write_all(&chunk)
-                .map_err(StoreError::io(tmp, "write"))?;
+            file.write_all(&chunk).map_err(StoreError::io(tmp, "write"))?;
             len += chunk.len() as u64;
             chunk.clear();
         }
     }
-    file.write_all(&chunk)
-        .map_err(StoreError::io(tmp, "write"))?;
+    file.write_all(&chunk).map_err(StoreError::io(tmp, "write"))?;
     len += chunk.len() as u64;
     file.sync_all().map_err(StoreError::io(tmp, "fsync"))?;
     Ok((file, len, records))
@@ -252,7 +242,5 @@ fn write_tmp<'a>(
 
 /// Makes a rename or removal in `dir` durable (fsync of the directory).
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(StoreError::io(dir, "fsync directory"))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::io(dir, "fsync directory"))
 }

@@ -134,10 +134,7 @@ pub fn decode_frame(data: &[u8]) -> Result<(Record, usize), FrameError> {
         Some(&FRAME_MAGIC) => {}
         Some(_) => return Err(FrameError::Magic),
     }
-    let len_bytes: [u8; 4] = data
-        .get(1..FRAME_HEAD)
-        .and_then(|b| b.try_into().ok())
-        .ok_or(FrameError::Truncated)?;
+    let len_bytes: [u8; 4] = data.get(1..FRAME_HEAD).and_then(|b| b.try_into().ok()).ok_or(FrameError::Truncated)?;
     let len32 = u32::from_le_bytes(len_bytes);
     let len = usize::try_from(len32).map_err(|_| FrameError::Length(len32))?;
     if len > MAX_PAYLOAD {
@@ -250,17 +247,9 @@ fn put_addr(out: &mut Vec<u8>, a: SocketAddr) {
 fn decode_payload(payload: &[u8]) -> Result<Record, DecodeError> {
     let mut r = Reader(payload);
     let record = match r.u8()? {
-        TAG_UPSERT => Record::Upsert {
-            aor: Aor(r.bytes()?),
-            binding: r.binding()?,
-        },
-        TAG_REMOVE => Record::Remove {
-            aor: Aor(r.bytes()?),
-            contact: r.bytes()?,
-        },
-        TAG_REMOVE_AOR => Record::RemoveAor {
-            aor: Aor(r.bytes()?),
-        },
+        TAG_UPSERT => Record::Upsert { aor: Aor(r.bytes()?), binding: r.binding()? },
+        TAG_REMOVE => Record::Remove { aor: Aor(r.bytes()?), contact: r.bytes()? },
+        TAG_REMOVE_AOR => Record::RemoveAor { aor: Aor(r.bytes()?) },
         TAG_CLEAR => Record::Clear,
         other => return Err(DecodeError::Kind(other)),
     };
@@ -275,10 +264,7 @@ struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let (head, rest) = self
-            .0
-            .split_first_chunk::<N>()
-            .ok_or(DecodeError::Truncated)?;
+        let (head, rest) = self.0.split_first_chunk::<N>().ok_or(DecodeError::Truncated)?;
         self.0 = rest;
         Ok(*head)
     }
@@ -355,10 +341,7 @@ impl Reader<'_> {
         if bits & !(FLAG_NATED | FLAG_PING) != 0 {
             return Err(DecodeError::Flags(bits));
         }
-        let flags = BindingFlags {
-            nated: bits & FLAG_NATED != 0,
-            ping: bits & FLAG_PING != 0,
-        };
+        let flags = BindingFlags { nated: bits & FLAG_NATED != 0, ping: bits & FLAG_PING != 0 };
         let expires = UnixMillis(self.u64()?);
         let last_keepalive = UnixMillis(self.u64()?);
         let updated = UnixMillis(self.u64()?);
@@ -404,29 +387,17 @@ mod tests {
         let aor = Aor(b"alice@example.com".as_slice().into());
         let full = full_binding();
         assert!(full.source.is_ipv6() && full.local.is_ipv4());
-        round_trip(Change::Upsert {
-            aor: &aor,
-            binding: &full,
-        });
+        round_trip(Change::Upsert { aor: &aor, binding: &full });
         // All optional fields None, IPv4 source, IPv6 local.
         let mut bare = binding(3, 9_000);
         bare.local = "[2001:db8::1]:5061".parse().unwrap();
         assert!(bare.received.is_none() && bare.q.is_none() && bare.reg_id.is_none());
-        round_trip(Change::Upsert {
-            aor: &aor,
-            binding: &bare,
-        });
-        round_trip(Change::Remove {
-            aor: &aor,
-            contact: b"sip:a@b",
-        });
+        round_trip(Change::Upsert { aor: &aor, binding: &bare });
+        round_trip(Change::Remove { aor: &aor, contact: b"sip:a@b" });
         round_trip(Change::RemoveAor { aor: &aor });
         round_trip(Change::Clear);
         let empty = Aor(Box::default());
-        round_trip(Change::Remove {
-            aor: &empty,
-            contact: b"",
-        });
+        round_trip(Change::Remove { aor: &empty, contact: b"" });
     }
 
     #[test]
@@ -435,14 +406,8 @@ mod tests {
         for d in 1..=6 {
             let mut b = binding(d.into(), 1);
             b.transport = Transport::from_proto_digit(d).unwrap();
-            b.flags = BindingFlags {
-                nated: d % 2 == 0,
-                ping: d % 3 == 0,
-            };
-            round_trip(Change::Upsert {
-                aor: &aor,
-                binding: &b,
-            });
+            b.flags = BindingFlags { nated: d % 2 == 0, ping: d % 3 == 0 };
+            round_trip(Change::Upsert { aor: &aor, binding: &b });
         }
     }
 
@@ -452,10 +417,7 @@ mod tests {
         let mut buf = Vec::new();
         encode_frame(&Change::RemoveAor { aor: &aor }, &mut buf).unwrap();
         for cut in 0..buf.len() {
-            assert_eq!(
-                decode_frame(&buf[..cut]).unwrap_err(),
-                FrameError::Truncated
-            );
+            assert_eq!(decode_frame(&buf[..cut]).unwrap_err(), FrameError::Truncated);
         }
         let mut bad = buf.clone();
         bad[0] = 0;
@@ -465,10 +427,7 @@ mod tests {
         assert_eq!(decode_frame(&bad).unwrap_err(), FrameError::Crc);
         let mut bad = buf.clone();
         bad[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(
-            decode_frame(&bad).unwrap_err(),
-            FrameError::Length(u32::MAX)
-        );
+        assert_eq!(decode_frame(&bad).unwrap_err(), FrameError::Length(u32::MAX));
     }
 
     #[test]
@@ -483,10 +442,7 @@ mod tests {
         };
         let err = |p: &[u8]| decode_frame(&frame(p)).unwrap_err();
         assert_eq!(err(&[9]), FrameError::Record(DecodeError::Kind(9)));
-        assert_eq!(
-            err(&[TAG_CLEAR, 0]),
-            FrameError::Record(DecodeError::Trailing(1))
-        );
+        assert_eq!(err(&[TAG_CLEAR, 0]), FrameError::Record(DecodeError::Trailing(1)));
         let huge_field = [TAG_REMOVE_AOR, 0xFF, 0xFF, 0xFF, 0x7F];
         assert_eq!(err(&huge_field), FrameError::Record(DecodeError::Truncated));
     }
@@ -498,14 +454,7 @@ mod tests {
         let aor = Aor(b"dave@example.com".as_slice().into());
         let full = full_binding();
         let mut seed = Vec::new();
-        encode_frame(
-            &Change::Upsert {
-                aor: &aor,
-                binding: &full,
-            },
-            &mut seed,
-        )
-        .unwrap();
+        encode_frame(&Change::Upsert { aor: &aor, binding: &full }, &mut seed).unwrap();
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         for i in 0..20_000 {
             let data = if i % 2 == 0 {

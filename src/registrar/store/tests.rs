@@ -31,13 +31,9 @@ impl XorShift {
 /// A binding with every optional field unset, distinct per `i`.
 pub(crate) fn binding(i: u64, expires: u64) -> Binding {
     Binding {
-        contact: format!("sip:user{i}@192.0.2.{}:5060", i % 250)
-            .into_bytes()
-            .into(),
+        contact: format!("sip:user{i}@192.0.2.{}:5060", i % 250).into_bytes().into(),
         received: None,
-        source: format!("198.51.100.{}:{}", i % 250, 1024 + i % 60_000)
-            .parse()
-            .unwrap(),
+        source: format!("198.51.100.{}:{}", i % 250, 1024 + i % 60_000).parse().unwrap(),
         transport: Transport::Udp,
         local: "203.0.113.1:5060".parse().unwrap(),
         path: None,
@@ -58,9 +54,7 @@ pub(crate) fn binding(i: u64, expires: u64) -> Binding {
 /// and scope, and bytes that are not text.
 pub(crate) fn full_binding() -> Binding {
     Binding {
-        contact: b"sip:alice@[2001:db8::7]:5070;transport=tls;x=%A5"
-            .as_slice()
-            .into(),
+        contact: b"sip:alice@[2001:db8::7]:5070;transport=tls;x=%A5".as_slice().into(),
         received: Some(b"sip:[2001:db8::9]:40112;transport=tls".as_slice().into()),
         source: "[2001:db8::9%3]:40112".parse().unwrap(),
         transport: Transport::Tls,
@@ -70,18 +64,11 @@ pub(crate) fn full_binding() -> Binding {
         call_id: b"a84b4c76e66710\x00\xff".as_slice().into(),
         cseq: u32::MAX,
         user_agent: Some(b"Phone/1.0".as_slice().into()),
-        flags: BindingFlags {
-            nated: true,
-            ping: true,
-        },
+        flags: BindingFlags { nated: true, ping: true },
         expires: UnixMillis(u64::MAX),
         last_keepalive: UnixMillis(1_700_000_000_123),
         updated: UnixMillis(1_700_000_000_000),
-        instance: Some(
-            b"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"
-                .as_slice()
-                .into(),
-        ),
+        instance: Some(b"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>".as_slice().into()),
         reg_id: Some(7),
     }
 }
@@ -126,8 +113,7 @@ fn write_upserts(dir: &Path, bindings: &[(Aor, Binding)]) -> Vec<u64> {
     let mut starts = Vec::new();
     for (a, b) in bindings {
         starts.push(log.len_bytes() + log.pending_bytes() as u64);
-        log.append(&[Change::Upsert { aor: a, binding: b }])
-            .unwrap();
+        log.append(&[Change::Upsert { aor: a, binding: b }]).unwrap();
     }
     log.flush(true).unwrap();
     starts
@@ -144,97 +130,48 @@ fn missing_dir_is_created_and_empty() {
     let dir = t.path().join("a/b");
     let loaded = load_dir(&dir, NOW).unwrap();
     assert!(dir.is_dir());
-    assert_eq!(
-        (loaded.files, loaded.records, loaded.bindings.len()),
-        (0, 0, 0)
-    );
+    assert_eq!((loaded.files, loaded.records, loaded.bindings.len()), (0, 0, 0));
 }
 
 #[test]
 fn replay_applies_changes_in_order() {
     let t = TestDir::new();
     let (a1, a2, a3) = (aor(1), aor(2), aor(3));
-    let (b1, mut b1_new, b2, b3) = (
-        binding(1, LATER),
-        binding(1, LATER),
-        binding(2, LATER),
-        binding(3, LATER),
-    );
+    let (b1, mut b1_new, b2, b3) = (binding(1, LATER), binding(1, LATER), binding(2, LATER), binding(3, LATER));
     b1_new.cseq = 99;
     let mut log = ShardLog::open(t.path(), 0, std::iter::empty()).unwrap();
     log.append(&[
-        Change::Upsert {
-            aor: &a1,
-            binding: &b1,
-        },
-        Change::Upsert {
-            aor: &a1,
-            binding: &b2,
-        },
-        Change::Upsert {
-            aor: &a2,
-            binding: &b3,
-        },
+        Change::Upsert { aor: &a1, binding: &b1 },
+        Change::Upsert { aor: &a1, binding: &b2 },
+        Change::Upsert { aor: &a2, binding: &b3 },
         Change::Clear,
-        Change::Upsert {
-            aor: &a1,
-            binding: &b1,
-        },
-        Change::Upsert {
-            aor: &a1,
-            binding: &b2,
-        },
+        Change::Upsert { aor: &a1, binding: &b1 },
+        Change::Upsert { aor: &a1, binding: &b2 },
     ])
     .unwrap();
     log.flush(false).unwrap();
     log.append(&[
-        Change::Upsert {
-            aor: &a1,
-            binding: &b1_new,
-        },
-        Change::Remove {
-            aor: &a1,
-            contact: &b2.contact,
-        },
-        Change::Remove {
-            aor: &a3,
-            contact: b"sip:nobody",
-        },
-        Change::Upsert {
-            aor: &a2,
-            binding: &b2,
-        },
-        Change::Upsert {
-            aor: &a3,
-            binding: &b3,
-        },
+        Change::Upsert { aor: &a1, binding: &b1_new },
+        Change::Remove { aor: &a1, contact: &b2.contact },
+        Change::Remove { aor: &a3, contact: b"sip:nobody" },
+        Change::Upsert { aor: &a2, binding: &b2 },
+        Change::Upsert { aor: &a3, binding: &b3 },
         Change::RemoveAor { aor: &a3 },
     ])
     .unwrap();
     // Appended but never flushed: lost, as in a crash before the timer.
     let lost = binding(9, LATER);
     log.flush(true).unwrap();
-    log.append(&[Change::Upsert {
-        aor: &a3,
-        binding: &lost,
-    }])
-    .unwrap();
+    log.append(&[Change::Upsert { aor: &a3, binding: &lost }]).unwrap();
     let loaded = load_dir(t.path(), NOW).unwrap();
     assert_eq!(loaded.bindings, vec![(a1, b1_new), (a2, b2)]);
-    assert_eq!(
-        (loaded.files, loaded.records, loaded.skipped.len()),
-        (1, 12, 0)
-    );
+    assert_eq!((loaded.files, loaded.records, loaded.skipped.len()), (1, 12, 0));
 }
 
 #[test]
 fn expired_bindings_are_dropped() {
     let t = TestDir::new();
-    let all = [
-        (aor(1), binding(1, NOW.0 - 1)),
-        (aor(2), binding(2, NOW.0)),
-        (aor(3), binding(3, NOW.0 + 1)),
-    ];
+    let all = [(aor(1), binding(1, NOW.0 - 1)), (aor(2), binding(2, NOW.0)), (aor(3), binding(3, NOW.0 + 1))];
     write_upserts(t.path(), &all);
     let loaded = load_dir(t.path(), NOW).unwrap();
     assert_eq!(loaded.bindings, vec![all[2].clone()]);
@@ -280,23 +217,10 @@ fn flipped_byte_skips_only_its_record() {
         bad[at as usize] ^= 0x40;
         fs::write(&path, &bad).unwrap();
         let loaded = load_dir(t.path(), NOW).unwrap();
-        assert_eq!(
-            loaded.bindings,
-            vec![all[0].clone(), all[2].clone()],
-            "flip at {at}"
-        );
-        let [skip] = loaded.skipped.as_slice() else {
-            panic!("flip at {at}: {:?}", loaded.skipped)
-        };
-        assert_eq!(
-            (skip.offset, skip.len),
-            (starts[1], starts[2] - starts[1]),
-            "flip at {at}"
-        );
-        assert!(
-            skip.to_string()
-                .contains(&format!("at offset {}", starts[1]))
-        );
+        assert_eq!(loaded.bindings, vec![all[0].clone(), all[2].clone()], "flip at {at}");
+        let [skip] = loaded.skipped.as_slice() else { panic!("flip at {at}: {:?}", loaded.skipped) };
+        assert_eq!((skip.offset, skip.len), (starts[1], starts[2] - starts[1]), "flip at {at}");
+        assert!(skip.to_string().contains(&format!("at offset {}", starts[1])));
     }
 }
 
@@ -315,10 +239,7 @@ fn garbage_between_frames_is_reported_and_skipped() {
     assert_eq!(loaded.bindings, all);
     let skip = &loaded.skipped[..];
     assert_eq!(skip.len(), 1);
-    assert_eq!(
-        (skip[0].offset, skip[0].len, skip[0].reason),
-        (starts[1], junk.len() as u64, SkipReason::Magic)
-    );
+    assert_eq!((skip[0].offset, skip[0].len, skip[0].reason), (starts[1], junk.len() as u64, SkipReason::Magic));
 }
 
 #[test]
@@ -345,10 +266,7 @@ fn random_damage_never_panics_and_never_invents_bindings() {
         // Every frame left whole is recovered; every byte not replayed is reported.
         for (i, w) in starts.windows(2).enumerate() {
             let whole = w[1] <= bad.len() as u64 && !hit.iter().any(|h| (w[0]..w[1]).contains(h));
-            assert!(
-                !whole || loaded.bindings.contains(&all[i]),
-                "frame {i} lost"
-            );
+            assert!(!whole || loaded.bindings.contains(&all[i]), "frame {i} lost");
         }
         let skipped: u64 = loaded.skipped.iter().map(|s| s.len).sum();
         let replayed: u64 = starts
@@ -371,15 +289,9 @@ fn foreign_files_refuse_start_and_name_the_fix() {
     assert!(err.to_string().contains("location-2.log") && err.to_string().contains("move it away"));
     fs::write(&path, b"SIPEDGE-LOC v2\n").unwrap();
     let err = load_dir(t.path(), NOW).unwrap_err();
-    assert!(
-        matches!(&err, StoreError::UnsupportedVersion { found, .. } if found == "2"),
-        "{err}"
-    );
+    assert!(matches!(&err, StoreError::UnsupportedVersion { found, .. } if found == "2"), "{err}");
     fs::write(&path, b"SQLite").unwrap();
-    assert!(matches!(
-        load_dir(t.path(), NOW),
-        Err(StoreError::NotAStore { .. })
-    ));
+    assert!(matches!(load_dir(t.path(), NOW), Err(StoreError::NotAStore { .. })));
 }
 
 #[test]
@@ -405,33 +317,20 @@ fn compaction_replaces_the_log_with_the_live_set() {
     for round in 0..5 {
         for (a, b) in &mut live {
             b.cseq = round;
-            log.append(&[Change::Upsert { aor: a, binding: b }])
-                .unwrap();
+            log.append(&[Change::Upsert { aor: a, binding: b }]).unwrap();
         }
         log.flush(false).unwrap();
     }
     let before = log.len_bytes();
     // Pending changes are part of the live set the snapshot writes.
     let (a, b) = live.pop().unwrap();
-    log.append(&[Change::Remove {
-        aor: &a,
-        contact: &b.contact,
-    }])
-    .unwrap();
+    log.append(&[Change::Remove { aor: &a, contact: &b.contact }]).unwrap();
     log.compact(live.iter().map(|(a, b)| (a, b))).unwrap();
-    assert!(
-        log.len_bytes() < before / 4,
-        "{} vs {before}",
-        log.len_bytes()
-    );
+    assert!(log.len_bytes() < before / 4, "{} vs {before}", log.len_bytes());
     assert_eq!(log.pending_bytes(), 0);
     // Appends after compaction go to the new file.
     let extra = (aor(77), binding(77, LATER));
-    log.append(&[Change::Upsert {
-        aor: &extra.0,
-        binding: &extra.1,
-    }])
-    .unwrap();
+    log.append(&[Change::Upsert { aor: &extra.0, binding: &extra.1 }]).unwrap();
     log.flush(true).unwrap();
     live.push(extra);
     let loaded = load_dir(t.path(), NOW).unwrap();
@@ -495,24 +394,11 @@ fn append_is_all_or_nothing_and_compaction_is_advised() {
     let (a, b) = (aor(1), binding(1, LATER));
     let mut huge = b.clone();
     huge.path = Some(vec![b'x'; MAX_PAYLOAD].into());
-    let err = log.append(&[
-        Change::Upsert {
-            aor: &a,
-            binding: &b,
-        },
-        Change::Upsert {
-            aor: &a,
-            binding: &huge,
-        },
-    ]);
+    let err = log.append(&[Change::Upsert { aor: &a, binding: &b }, Change::Upsert { aor: &a, binding: &huge }]);
     assert!(matches!(err, Err(StoreError::TooLarge { .. })));
     assert_eq!(log.pending_bytes(), 0);
     for _ in 0..5000 {
-        log.append(&[Change::Upsert {
-            aor: &a,
-            binding: &b,
-        }])
-        .unwrap();
+        log.append(&[Change::Upsert { aor: &a, binding: &b }]).unwrap();
     }
     assert!(log.should_compact(1) && !log.should_compact(2000));
     log.compact([(&a, &b)]).unwrap();
@@ -524,12 +410,7 @@ fn db_mode_parses_kamailio_values() {
     assert_eq!(DbMode::from_int(0), Ok(DbMode::Memory));
     assert_eq!(DbMode::try_from(1), Ok(DbMode::WriteThrough));
     assert_eq!(DbMode::from_int(2), Ok(DbMode::WriteBack));
-    assert!(
-        DbMode::from_int(3)
-            .unwrap_err()
-            .to_string()
-            .contains("DB-only")
-    );
+    assert!(DbMode::from_int(3).unwrap_err().to_string().contains("DB-only"));
     assert_eq!(DbMode::from_int(4), Err(DbModeError::LoadOnly));
     assert_eq!(DbMode::from_int(-1), Err(DbModeError::Unknown(-1)));
     assert!(!DbMode::Memory.persists() && DbMode::WriteBack.persists());
@@ -541,8 +422,7 @@ fn write_and_load(n: u64) -> (f64, f64, u64) {
     let start = Instant::now();
     let mut log = ShardLog::open(t.path(), 0, std::iter::empty()).unwrap();
     for (a, b) in &all {
-        log.append(&[Change::Upsert { aor: a, binding: b }])
-            .unwrap();
+        log.append(&[Change::Upsert { aor: a, binding: b }]).unwrap();
     }
     log.flush(true).unwrap();
     let write = start.elapsed().as_secs_f64();

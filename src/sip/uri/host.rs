@@ -31,12 +31,7 @@ pub(super) fn hostport(s: &[u8]) -> Result<HostPort<'_>, UriError> {
         Some(b':') => scan_port(s, host_len + 1).map(|(p, end)| (Some(p), end))?,
         _ => (None, host_len),
     };
-    Ok(HostPort {
-        host,
-        host_text: &s[..host_len],
-        port,
-        len,
-    })
+    Ok(HostPort { host, host_text: &s[..host_len], port, len })
 }
 
 /// hostport whose host is an IPv6reference. Rare, so it stays simple: std
@@ -52,12 +47,7 @@ fn v6_hostport(s: &[u8]) -> Result<HostPort<'_>, UriError> {
         [b':', ..] => Some(scan_port(hp, host_len + 1)?.0),
         _ => return Err(UriError::BadHost),
     };
-    Ok(HostPort {
-        host,
-        host_text,
-        port,
-        len,
-    })
+    Ok(HostPort { host, host_text, port, len })
 }
 
 /// Parses a host as written: RFC 3261 §25.1 host = hostname / IPv4address /
