@@ -3,13 +3,16 @@
 //! everything here runs in a test without either.
 
 pub mod owner;
+mod registrar;
 pub mod stats;
 
-use crate::config::Config;
+use crate::config::{Config, RegistrarConfig, UsrlocConfig};
 use crate::ids::{ListenerId, ShardId};
+use crate::nat::NatTest;
 use crate::proxy::myself::Myself;
 use crate::proxy::sanity::unsupported_proxy_require;
 use crate::proxy::stateless::{self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED};
+use crate::registrar::{LocationShard, UnixMillis};
 use crate::sip::response::{ResponseSpec, build_response};
 use crate::sip::{HeaderName, Message, Method, ParseError};
 use crate::timer::TimerWheel;
@@ -86,6 +89,8 @@ pub enum Disposition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TimerEvent {
     Housekeeping,
+    /// usrloc's timer: sweep expired bindings every `timer_interval`.
+    Usrloc,
 }
 
 pub struct Engine {
@@ -100,11 +105,18 @@ pub struct Engine {
     scratch: Vec<u8>,
     stats: Stats,
     shared: Arc<SharedStats>,
+    location: LocationShard,
+    /// Wall-clock time at `started`: bindings expire in wall time so they
+    /// survive restarts, while the engine is driven by monotonic `now`.
+    started: Instant,
+    started_wall: UnixMillis,
 }
 
 impl Engine {
+    /// `wall` is the wall-clock time at `now`.
     pub fn new(
         now: Instant,
+        wall: UnixMillis,
         shard: ShardId,
         cfg: Arc<EngineConfig>,
         sharder: Sharder,
@@ -112,8 +124,10 @@ impl Engine {
     ) -> Engine {
         let mut timers = TimerWheel::new(now, TIMER_TICK, 1024);
         timers.insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
+        timers.insert(now + usrloc_interval(&cfg), TimerEvent::Usrloc);
         Engine {
             shard,
+            location: LocationShard::from_config(&cfg.usrloc),
             cfg,
             sharder,
             // Fixed seeds: every shard derives the same To tag for a
@@ -126,14 +140,29 @@ impl Engine {
             scratch: Vec::new(),
             stats: Stats::default(),
             shared,
+            started: now,
+            started_wall: wall,
         }
+    }
+
+    /// Wall-clock time at `now`.
+    pub fn wall(&self, now: Instant) -> UnixMillis {
+        let ms = now.saturating_duration_since(self.started).as_millis();
+        UnixMillis(self.started_wall.0.saturating_add(u64::try_from(ms).unwrap_or(u64::MAX)))
     }
 
     /// A single engine that owns every key: for benches, tests and tools
     /// that drive the core without a runtime.
     pub fn standalone(now: Instant, cfg: &Config) -> Engine {
         let cfg = Arc::new(EngineConfig::from_config(cfg));
-        Engine::new(now, ShardId(0), cfg, Sharder::new(0, 1), Arc::new(SharedStats::default()))
+        Engine::new(
+            now,
+            UnixMillis(1_767_225_600_000),
+            ShardId(0),
+            cfg,
+            Sharder::new(0, 1),
+            Arc::new(SharedStats::default()),
+        )
     }
 
     pub fn shard(&self) -> ShardId {
@@ -156,7 +185,7 @@ impl Engine {
         self.handle(now, d, false);
     }
 
-    fn handle(&mut self, _now: Instant, d: Datagram<'_>, may_hand_off: bool) -> Disposition {
+    fn handle(&mut self, now: Instant, d: Datagram<'_>, may_hand_off: bool) -> Disposition {
         if d.bytes.len() > self.cfg.max_msg_size {
             self.stats.too_large += 1;
             self.reject_unparsed(d, 513, &"Message Too Large");
@@ -185,6 +214,7 @@ impl Engine {
         }
         match stateless::decide(&msg, &self.cfg.myself) {
             Decision::Reply(r) => self.reply(&msg, d, r),
+            Decision::Register => self.register(now, &msg, d),
             Decision::Drop(DropReason::Response) => self.stats.drop_replies += 1,
             Decision::Drop(DropReason::Ack) => self.stats.drop_acks += 1,
         }
@@ -275,11 +305,24 @@ impl Engine {
         for i in 0..self.fired.len() {
             match self.fired[i] {
                 TimerEvent::Housekeeping => {
-                    self.shared.publish(&self.stats);
+                    self.publish();
                     self.timers.insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
+                }
+                TimerEvent::Usrloc => {
+                    let wall = self.wall(now);
+                    self.location.expire_into(wall, &mut Vec::new());
+                    self.timers.insert(now + usrloc_interval(&self.cfg), TimerEvent::Usrloc);
                 }
             }
         }
+    }
+
+    fn publish(&mut self) {
+        let c = self.location.counters();
+        self.stats.location_users = c.users as u64;
+        self.stats.location_contacts = c.contacts as u64;
+        self.stats.location_expires = c.expired;
+        self.shared.publish(&self.stats);
     }
 
     /// When `handle_timeout` next has work.
@@ -301,12 +344,16 @@ impl Engine {
 
     /// Flushes state before exit; publishes the final counters.
     pub fn shutdown(&mut self) {
-        self.shared.publish(&self.stats);
+        self.publish();
     }
 
     fn take_buf(&mut self) -> Vec<u8> {
         self.pool.pop().unwrap_or_else(|| Vec::with_capacity(1024))
     }
+}
+
+fn usrloc_interval(cfg: &EngineConfig) -> Duration {
+    Duration::from_secs(u64::from(cfg.usrloc.timer_interval.max(1)))
 }
 
 fn hex16(v: u64) -> [u8; 16] {

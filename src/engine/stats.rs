@@ -65,6 +65,13 @@ counters! {
     sent_4xx => "sl" "4xx_replies",
     sent_5xx => "sl" "5xx_replies",
     sent_other => "sl" "xxx_replies",
+    /// REGISTERs answered 2xx / otherwise (Kamailio registrar stats).
+    accepted_regs => "registrar" "accepted_regs",
+    rejected_regs => "registrar" "rejected_regs",
+    /// Location table size now (gauges) and bindings expired so far.
+    location_users => "usrloc" "location-users",
+    location_contacts => "usrloc" "location-contacts",
+    location_expires => "usrloc" "location-expires",
 }
 
 impl Stats {

@@ -11,6 +11,7 @@ fn engine_with(shards: u16, shard: u16, sets: &[&str]) -> (Engine, Instant) {
     let now = Instant::now();
     let e = Engine::new(
         now,
+        crate::registrar::UnixMillis(1_767_225_600_000),
         ShardId(shard),
         Arc::new(EngineConfig::from_config(&cfg)),
         Sharder::new(42, shards),

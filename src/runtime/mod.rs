@@ -3,6 +3,7 @@
 
 mod control;
 mod handoff;
+mod persist;
 mod shard;
 mod signals;
 mod socket;
@@ -12,9 +13,12 @@ use crate::engine::owner::Sharder;
 use crate::engine::stats::{SharedStats, Stats};
 use crate::engine::{Engine, EngineConfig};
 use crate::ids::ShardId;
+use crate::registrar::UnixMillis;
+use crate::registrar::store::{DbMode, ShardLog, load_dir, remove_stale};
 use glommio::{LocalExecutorBuilder, Placement};
+use persist::Persistence;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 
 /// Locked memory glommio gets per executor for its io_uring buffers; SIP
@@ -29,6 +33,8 @@ pub enum RuntimeError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("control.listen: cannot listen on tcp:{addr}: {source}")]
     Control { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("usrloc: {0}")]
+    Store(String),
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot start shard {shard}: {reason}")]
@@ -54,6 +60,61 @@ pub fn shard_cores(cfg: &Config) -> Result<Vec<usize>, RuntimeError> {
         return Err(RuntimeError::NoSuchCore { core, available });
     }
     Ok(cfg.core.cores.iter().copied().take(n).collect())
+}
+
+/// Builds every shard's engine with its slice of the stored location
+/// table, and opens the shard logs (usrloc db_mode 1 and 2).
+fn restore_location(
+    cfg: &Config,
+    engine_cfg: &Arc<EngineConfig>,
+    sharder: &Sharder,
+    shared: &[Arc<SharedStats>],
+) -> Result<Vec<(Engine, Persistence)>, RuntimeError> {
+    let now = Instant::now();
+    let wall = wall_clock();
+    let n = shared.len();
+    let mut engines: Vec<Engine> = (0..n)
+        .map(|i| {
+            Engine::new(now, wall, ShardId(i as u16), Arc::clone(engine_cfg), sharder.clone(), Arc::clone(&shared[i]))
+        })
+        .collect();
+    let mode = DbMode::from_int(i64::from(cfg.usrloc.db_mode)).map_err(|e| RuntimeError::Store(e.to_string()))?;
+    if mode == DbMode::Memory {
+        return Ok(engines.into_iter().map(|e| (e, Persistence::new(mode, None, Duration::ZERO))).collect());
+    }
+    let dir = &cfg.usrloc.db_path;
+    let started = Instant::now();
+    let loaded = load_dir(dir, wall).map_err(|e| RuntimeError::Store(e.to_string()))?;
+    for s in &loaded.skipped {
+        log::warn!("location store: {s}");
+    }
+    let count = loaded.bindings.len();
+    for (aor, binding) in loaded.bindings {
+        let owner = sharder.by_aor(&aor);
+        engines[usize::from(owner.0)].restore(aor, binding);
+    }
+    log::info!(
+        "location store {}: restored {count} bindings from {} files in {:?} ({} damaged ranges skipped)",
+        dir.display(),
+        loaded.files,
+        started.elapsed(),
+        loaded.skipped.len()
+    );
+    let interval = Duration::from_secs(u64::from(cfg.usrloc.timer_interval.max(1)));
+    let mut out = Vec::with_capacity(n);
+    for (i, mut engine) in engines.into_iter().enumerate() {
+        // Restored bindings are already durable: nothing to log again.
+        engine.drain_changes(&mut Vec::new());
+        let log =
+            ShardLog::open(dir, i, engine.location().bindings()).map_err(|e| RuntimeError::Store(e.to_string()))?;
+        out.push((engine, Persistence::new(mode, Some(log), interval)));
+    }
+    remove_stale(dir, n).map_err(|e| RuntimeError::Store(e.to_string()))?;
+    Ok(out)
+}
+
+fn wall_clock() -> UnixMillis {
+    UnixMillis(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64))
 }
 
 /// Runs sipedge until SIGINT/SIGTERM; returns the summed counters.
@@ -88,18 +149,16 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
         ),
         None => None,
     };
+    let parts = restore_location(cfg, &engine_cfg, &sharder, &shared)?;
     let mut handles = Vec::with_capacity(n);
-    for (i, (mesh, sockets)) in handoff::mesh(n).into_iter().zip(per_shard).enumerate() {
-        let engine_cfg = Arc::clone(&engine_cfg);
-        let sharder = sharder.clone();
-        let stats = Arc::clone(&shared[i]);
+    for (i, ((mesh, sockets), (engine, persist))) in handoff::mesh(n).into_iter().zip(per_shard).zip(parts).enumerate()
+    {
         let stop = Arc::clone(&stop);
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cores[i]))
             .name(&format!("shard-{i}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                let engine = Engine::new(Instant::now(), ShardId(i as u16), engine_cfg, sharder, stats);
-                shard::run(shard::ShardParts { engine, sockets, mesh, stop }).await;
+                shard::run(shard::ShardParts { engine, sockets, mesh, persist, stop }).await;
             })
             .map_err(|e| RuntimeError::Executor { shard: i, reason: e.to_string() })?;
         log::debug!("shard {i} on core {}", cores[i]);

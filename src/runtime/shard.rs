@@ -2,6 +2,7 @@
 //! engine, its ends of the hand-off mesh and its timer loop.
 
 use super::handoff::{HandOff, Mesh, MeshEnds};
+use super::persist::Persistence;
 use crate::engine::{Datagram, Disposition, Engine, TIMER_TICK};
 use crate::ids::ListenerId;
 use glommio::net::UdpSocket;
@@ -25,14 +26,22 @@ pub struct ShardParts {
     pub engine: Engine,
     pub sockets: Vec<socket2::Socket>,
     pub mesh: MeshEnds,
+    pub persist: Persistence,
     pub stop: Arc<AtomicBool>,
 }
 
-type Shared = Rc<RefCell<Engine>>;
+/// The engine and its store, shared by the shard's tasks (one thread, so
+/// a RefCell; no borrow is ever held across an await).
+struct Core {
+    engine: Engine,
+    persist: Persistence,
+}
+
+type Shared = Rc<RefCell<Core>>;
 
 /// The shard's main future: runs until the stop flag is set.
 pub async fn run(parts: ShardParts) {
-    let engine: Shared = Rc::new(RefCell::new(parts.engine));
+    let engine: Shared = Rc::new(RefCell::new(Core { engine: parts.engine, persist: parts.persist }));
     let sockets: Rc<Vec<UdpSocket>> = Rc::new(parts.sockets.into_iter().map(UdpSocket::from).collect());
     let mesh = Rc::new(parts.mesh.connect().await);
     let mut tasks: Vec<Task<()>> = Vec::new();
@@ -48,7 +57,10 @@ pub async fn run(parts: ShardParts) {
     for t in tasks {
         t.cancel().await;
     }
-    engine.borrow_mut().shutdown();
+    let mut core = engine.borrow_mut();
+    let Core { engine, persist } = &mut *core;
+    engine.shutdown();
+    persist.shutdown(engine);
 }
 
 async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, idx: usize) {
@@ -63,7 +75,7 @@ async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
             }
         };
         let bytes = &buf[..n];
-        let disposition = engine.borrow_mut().handle_datagram(Instant::now(), Datagram { local, src, bytes });
+        let disposition = engine.borrow_mut().engine.handle_datagram(Instant::now(), Datagram { local, src, bytes });
         if let Disposition::HandOff(owner) = disposition {
             let handoff = HandOff { local, src, bytes: bytes.to_vec() };
             if !mesh.send(owner, handoff) {
@@ -77,7 +89,7 @@ async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
 async fn handoff_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, k: usize) {
     while let Some(h) = mesh.from[k].recv().await {
         let d = Datagram { local: h.local, src: h.src, bytes: &h.bytes };
-        engine.borrow_mut().handle_handoff(Instant::now(), d);
+        engine.borrow_mut().engine.handle_handoff(Instant::now(), d);
         flush(&engine, &sockets).await;
     }
 }
@@ -85,24 +97,38 @@ async fn handoff_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
 async fn timer_loop(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();
-        let next = engine.borrow().poll_timeout().unwrap_or(now + MAX_SLEEP);
+        let next = engine.borrow().engine.poll_timeout().unwrap_or(now + MAX_SLEEP);
         let wait = next.saturating_duration_since(now).clamp(TIMER_TICK, MAX_SLEEP);
         glommio::timer::sleep(wait).await;
-        engine.borrow_mut().handle_timeout(Instant::now());
+        {
+            let now = Instant::now();
+            let mut core = engine.borrow_mut();
+            let Core { engine, persist } = &mut *core;
+            engine.handle_timeout(now);
+            persist.on_tick(engine, now);
+        }
         flush(engine, sockets).await;
     }
 }
 
-/// Sends everything the engine queued, from the listener it names.
+/// Sends everything the engine queued, from the listener it names, once
+/// the changes those replies announce are stored as `db_mode` requires.
 async fn flush(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>) {
+    let durable = {
+        let mut core = engine.borrow_mut();
+        let Core { engine, persist } = &mut *core;
+        persist.after_input(engine)
+    };
     loop {
-        let Some(t) = engine.borrow_mut().poll_transmit() else {
+        let Some(t) = engine.borrow_mut().engine.poll_transmit() else {
             return;
         };
-        let sock = &sockets[usize::from(t.local.0)];
-        if let Err(e) = sock.send_to(&t.payload, t.dst).await {
-            log::debug!("send to {} failed: {e}", t.dst);
+        if durable {
+            let sock = &sockets[usize::from(t.local.0)];
+            if let Err(e) = sock.send_to(&t.payload, t.dst).await {
+                log::debug!("send to {} failed: {e}", t.dst);
+            }
         }
-        engine.borrow_mut().recycle(t.payload);
+        engine.borrow_mut().engine.recycle(t.payload);
     }
 }

@@ -23,6 +23,7 @@ impl Server {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_sipedge"));
             cmd.args(["--listen", &format!("udp:{addr}"), "--shards", &shards.to_string()])
                 .args(if extra.contains(&"--control") { &[][..] } else { &["--control", "127.0.0.1:0"][..] })
+                .args(["--set", &format!("usrloc.db_path={}", data_dir(port).display())])
                 .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -100,6 +101,11 @@ impl Client {
     pub fn local(&self) -> SocketAddr {
         self.sock.local_addr().unwrap()
     }
+}
+
+/// A private location store for a test server (its UDP port names it).
+pub fn data_dir(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sipedge-test-{}-{port}", std::process::id()))
 }
 
 /// A TCP port that is free right now.
