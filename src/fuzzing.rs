@@ -22,6 +22,15 @@ pub fn exercise_message(data: &[u8]) {
     me.add("127.0.0.1", Some(5060));
     let _ = stateless::decide(&m, &me);
     let _ = Sharder::new(1, 4).owner(&m);
+    // The whole engine step, registrar included.
+    let cfg = crate::config::Config::default();
+    let mut e = crate::engine::Engine::standalone(std::time::Instant::now(), &cfg);
+    let src = ([203, 0, 113, 7], 40112).into();
+    e.handle_datagram(
+        std::time::Instant::now(),
+        crate::engine::Datagram { local: crate::ids::ListenerId(0), src, bytes: data },
+    );
+    while e.poll_transmit().is_some() {}
 }
 
 fn touch(m: &Message<'_>) {

@@ -5,20 +5,38 @@
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
 
 /// Kernel receive buffer asked for; the kernel caps it at
 /// `net.core.rmem_max` (see tuning/README.md).
 const RCVBUF: usize = 8 << 20;
+/// How long a busy listen address is retried at start-up.
+const BUSY_RETRY: Duration = Duration::from_secs(3);
 
 /// Binds `count` sockets on `addr`. A port of 0 is resolved by the first
 /// bind and reused for the rest. Before sharing the port with
 /// `SO_REUSEPORT`, a plain bind proves nobody else holds it: otherwise a
 /// second instance run by the same user would silently share our traffic.
 pub fn bind_shard_sockets(addr: SocketAddr, count: usize) -> io::Result<Vec<Socket>> {
-    let probe = UdpSocket::bind(addr)?;
+    let probe = bind_probe(addr)?;
     let addr = probe.local_addr()?;
     drop(probe);
     (0..count).map(|_| bind_one(addr)).collect()
+}
+
+/// A previous instance's sockets outlive its process for a moment: io_uring
+/// tears down in-flight receives asynchronously after exit. A restart right
+/// after `kill -9` retries for a short while instead of failing.
+fn bind_probe(addr: SocketAddr) -> io::Result<UdpSocket> {
+    let deadline = Instant::now() + BUSY_RETRY;
+    loop {
+        match UdpSocket::bind(addr) {
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn bind_one(addr: SocketAddr) -> io::Result<Socket> {

@@ -18,7 +18,22 @@ pub fn free_port() -> u16 {
 impl Server {
     pub fn start(shards: usize, extra: &[&str]) -> Server {
         for _ in 0..5 {
-            let port = free_port();
+            if let Some(s) = Server::try_start(free_port(), shards, extra) {
+                return s;
+            }
+        }
+        panic!("sipedge did not come up");
+    }
+
+    /// Starts on a given port (a restart of an earlier server).
+    pub fn start_on(port: u16, shards: usize, extra: &[&str]) -> Server {
+        Server::try_start(port, shards, extra).unwrap_or_else(|| {
+            panic!("sipedge did not come up: {}", std::fs::read_to_string(log_file(port)).unwrap_or_default())
+        })
+    }
+
+    fn try_start(port: u16, shards: usize, extra: &[&str]) -> Option<Server> {
+        {
             let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_sipedge"));
             cmd.args(["--listen", &format!("udp:{addr}"), "--shards", &shards.to_string()])
@@ -26,16 +41,16 @@ impl Server {
                 .args(["--set", &format!("usrloc.db_path={}", data_dir(port).display())])
                 .args(extra)
                 .stdout(Stdio::null())
-                .stderr(Stdio::null());
+                .stderr(std::fs::File::create(log_file(port)).map_or_else(|_| Stdio::null(), Stdio::from));
             let child = cmd.spawn().expect("start sipedge");
             let mut s = Server { child, addr };
             if s.wait_ready() {
-                return s;
+                return Some(s);
             }
             let _ = s.child.kill();
             let _ = s.child.wait();
         }
-        panic!("sipedge did not come up");
+        None
     }
 
     fn wait_ready(&mut self) -> bool {
@@ -101,6 +116,11 @@ impl Client {
     pub fn local(&self) -> SocketAddr {
         self.sock.local_addr().unwrap()
     }
+}
+
+/// Where a test server's log goes.
+pub fn log_file(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sipedge-test-{}-{port}.log", std::process::id()))
 }
 
 /// A private location store for a test server (its UDP port names it).
