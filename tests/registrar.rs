@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Server, code, free_port};
+use common::{Client, Server, free_port};
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
@@ -59,8 +59,7 @@ fn nated_register_gets_received_and_contact_list() {
     let r = ask(&c, server.addr, &register(server.addr, "alice", "sip:alice@192.168.1.11:5062", "reg-b", 1, 300));
     assert!(r.contains(";expires=600;") && r.contains(", <sip:alice@192.168.1.11:5062>;expires=300"), "{r}");
     // Lower CSeq on the same Call-ID.
-    let mut stale = register(server.addr, "alice", "sip:alice@192.168.1.10:5060", "reg-a", 0, 600);
-    stale = String::from_utf8(stale).unwrap().replace("CSeq: 0", "CSeq: 0").into_bytes();
+    let stale = register(server.addr, "alice", "sip:alice@192.168.1.10:5060", "reg-a", 0, 600);
     let r = ask(&c, server.addr, &stale);
     assert!(r.starts_with("SIP/2.0 400") && r.contains("P-Registrar-Error: Invalid CSeq number"), "{r}");
     // Expires 0 removes one binding.
