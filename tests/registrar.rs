@@ -101,3 +101,37 @@ fn bindings_survive_sigterm_and_kill_9_in_write_through() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn usrloc_rpc_inspects_and_manages_bindings() {
+    let port = common::free_tcp_port();
+    let server = Server::start(2, &["--control", &format!("127.0.0.1:{port}")]);
+    let c = Client::new();
+    for user in ["bob", "carol"] {
+        let r = ask(&c, server.addr, &register(server.addr, user, &format!("sip:{user}@192.168.1.20"), user, 1, 900));
+        assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    }
+    let aor = format!("bob@{}", server.addr.ip());
+    let v =
+        common::rpc(port, &format!(r#"{{"jsonrpc":"2.0","method":"ul.lookup","params":["location","{aor}"],"id":1}}"#));
+    assert!(v.contains(r#""Address":"sip:bob@192.168.1.20""#) && v.contains(r#""CFlags":64"#), "{v}");
+    assert!(v.contains(&format!(r#""Received":"sip:127.0.0.1:{}""#, c.local().port())), "{v}");
+    let v = common::rpc(port, r#"{"jsonrpc":"2.0","method":"ul.dump","id":2}"#);
+    assert!(v.contains("\"AoR\":\"bob@127.0.0.1\"") && v.contains("\"AoR\":\"carol@127.0.0.1\""), "{v}");
+    let v = common::rpc(port, &format!(r#"{{"jsonrpc":"2.0","method":"ul.rm","params":["location","{aor}"],"id":3}}"#));
+    assert!(v.contains(r#""result":null"#), "{v}");
+    let v =
+        common::rpc(port, &format!(r#"{{"jsonrpc":"2.0","method":"ul.lookup","params":["location","{aor}"],"id":4}}"#));
+    assert!(v.contains(r#""code":404"#), "{v}");
+    let add = r#"{"jsonrpc":"2.0","method":"ul.add","params":["location","dave@127.0.0.1","sip:dave@198.51.100.5",600,1.0,"0",0,0,0],"id":5}"#;
+    assert!(common::rpc(port, add).contains(r#""result":null"#));
+    let r = ask(&c, server.addr, &query(server.addr, "dave", "dq"));
+    assert!(r.contains("<sip:dave@198.51.100.5>;q=1;expires="), "{r}");
+    let v = common::rpc(port, r#"{"jsonrpc":"2.0","method":"ul.lookup","params":["location"],"id":6}"#);
+    assert!(v.contains(r#""code":-32602"#), "{v}");
+    assert!(common::rpc(port, r#"{"jsonrpc":"2.0","method":"ul.flush","id":7}"#).contains(r#""result":null"#));
+    std::thread::sleep(Duration::from_millis(1300));
+    let m = common::http(port, "GET /metrics HTTP/1.1\r\n\r\n");
+    assert!(m.contains("sipedge_registrar_accepted_regs{shard=\"total\"} 3"), "{m}");
+    assert!(m.contains("sipedge_usrloc_location_contacts{shard=\"total\"} 2"), "{m}");
+}

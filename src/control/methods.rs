@@ -3,7 +3,9 @@
 //! implements with messages to the owning shards.
 
 use super::jsonrpc::{Call, RpcError, str_param};
+use super::usrloc::{self, UlOp, UlReply};
 use crate::engine::stats::Stats;
+use crate::registrar::UnixMillis;
 use serde_json::{Value, json};
 
 /// What the methods need from the running system.
@@ -13,9 +15,16 @@ pub trait Shards {
     fn now_unix(&self) -> u64;
     /// Published counters of every shard, in shard order.
     fn stats(&self) -> Vec<Stats>;
+    /// Runs a usrloc operation on the shard owning its AOR (or on every
+    /// shard for dump and flush) and collects the replies.
+    fn usrloc(&self, op: UlOp) -> Result<Vec<UlReply>, RpcError>;
 }
 
 pub fn dispatch(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
+    let now = UnixMillis(shards.now_unix() * 1000);
+    if let Some(op) = usrloc::decode(call, now) {
+        return ul(call, op?, shards, now);
+    }
     match call.method.as_str() {
         "core.version" => Ok(json!(version())),
         "core.uptime" => {
@@ -28,7 +37,40 @@ pub fn dispatch(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
     }
 }
 
-pub const METHODS: &[&str] = &["core.version", "core.uptime", "stats.get_statistics", "system.listMethods"];
+pub const METHODS: &[&str] = &[
+    "core.version",
+    "core.uptime",
+    "stats.get_statistics",
+    "system.listMethods",
+    "ul.dump",
+    "ul.lookup",
+    "ul.rm",
+    "ul.rm_contact",
+    "ul.add",
+    "ul.flush",
+];
+
+fn ul(call: &Call, op: UlOp, shards: &dyn Shards, now: UnixMillis) -> Result<Value, RpcError> {
+    let replies = shards.usrloc(op)?;
+    let mut records = Vec::new();
+    let mut removed = 0;
+    for r in replies {
+        match r {
+            UlReply::Records(mut r) => records.append(&mut r),
+            UlReply::Removed(n) => removed += n,
+            UlReply::Done => {}
+        }
+    }
+    match call.method.as_str() {
+        "ul.dump" => {
+            records.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(usrloc::dump_json(&records, now))
+        }
+        "ul.lookup" => usrloc::lookup_json(&records, now),
+        "ul.rm" | "ul.rm_contact" if removed == 0 => Err(RpcError::Failed(404, "AOR not found".into())),
+        _ => Ok(Value::Null),
+    }
+}
 
 pub fn version() -> String {
     format!("sipedge {} ({}/{})", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH, std::env::consts::OS)
@@ -100,6 +142,9 @@ mod tests {
         }
         fn now_unix(&self) -> u64 {
             1_795_000_042
+        }
+        fn usrloc(&self, _op: UlOp) -> Result<Vec<UlReply>, RpcError> {
+            Ok(vec![UlReply::Done])
         }
         fn stats(&self) -> Vec<Stats> {
             let a = Stats { rcv_requests: 3, sent_2xx: 1, ..Stats::default() };

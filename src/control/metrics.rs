@@ -11,7 +11,9 @@ pub fn render(per_shard: &[Stats], out: &mut String) {
     for (i, (group, name, value)) in names.iter().enumerate() {
         let metric = format!("sipedge_{group}_{}", name.replace('-', "_"));
         let _ = writeln!(out, "# HELP {metric} Kamailio {group}:{name}");
-        let _ = writeln!(out, "# TYPE {metric} counter");
+        // Table sizes go up and down; everything else only counts up.
+        let kind = if name.ends_with("-users") || name.ends_with("-contacts") { "gauge" } else { "counter" };
+        let _ = writeln!(out, "# TYPE {metric} {kind}");
         for (s, counters) in shards.iter().enumerate() {
             let _ = writeln!(out, "{metric}{{shard=\"{s}\"}} {}", counters[i].2);
         }

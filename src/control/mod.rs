@@ -7,6 +7,7 @@ pub mod http;
 pub mod jsonrpc;
 pub mod methods;
 pub mod metrics;
+pub mod usrloc;
 
 use http::{Parsed, parse_request, write_response};
 use methods::Shards;

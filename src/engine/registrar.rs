@@ -3,12 +3,12 @@
 //! runtime and the control interface use.
 
 use super::{Datagram, Engine, Transmit};
+use crate::control::usrloc::{UlOp, UlReply, apply};
 use crate::nat::{nat_uac_test, received_uri};
 use crate::registrar::{Aor, Binding, Change, LocationShard, SaveRequest, save, write_reply_headers};
+use crate::sip::Message;
 use crate::sip::response::{ResponseSpec, build_response};
 use crate::sip::transport::Transport;
-use crate::sip::{Message, Uri};
-use std::net::SocketAddr;
 use std::time::Instant;
 
 impl Engine {
@@ -80,14 +80,9 @@ impl Engine {
         &mut self.location
     }
 
-    /// Which shard owns an AOR given as text (`alice@example.com`,
-    /// `sip:alice@example.com`), as the control interface names them.
-    pub fn aor_from_text(text: &str) -> Option<Aor> {
-        let with_scheme = if text.contains(':') { text.to_string() } else { format!("sip:{text}") };
-        Aor::from_uri(&Uri::parse(with_scheme.as_bytes()).ok()?).ok()
-    }
-
-    pub fn listener_addr(&self, idx: usize) -> Option<SocketAddr> {
-        self.cfg.listeners.get(idx).copied()
+    /// Runs a control-interface usrloc operation on this shard's table.
+    pub fn usrloc(&mut self, op: UlOp, now: Instant) -> UlReply {
+        let wall = self.wall(now);
+        apply(&mut self.location, op, wall)
     }
 }

@@ -2,8 +2,12 @@
 //! per connection, answered by the sans-IO `control::handle_http`.
 
 use crate::control::handle_http;
+use crate::control::jsonrpc::RpcError;
 use crate::control::methods::Shards;
+use crate::control::usrloc::{self, UlOp, UlReply};
+use crate::engine::owner::Sharder;
 use crate::engine::stats::{SharedStats, Stats};
+use crossbeam_channel::Sender;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -16,10 +20,22 @@ const POLL: Duration = Duration::from_millis(50);
 /// A client that sends nothing for this long is dropped.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A usrloc operation for one shard, with where to send its reply.
+pub struct ShardCmd {
+    pub op: UlOp,
+    pub reply: Sender<UlReply>,
+}
+
+/// How long the control thread waits for a shard (shards poll their
+/// command queue at least every 50 ms).
+const SHARD_TIMEOUT: Duration = Duration::from_secs(2);
+
 struct RuntimeShards {
     started: Instant,
     started_unix: u64,
     stats: Vec<Arc<SharedStats>>,
+    links: Vec<Sender<ShardCmd>>,
+    sharder: Sharder,
 }
 
 impl Shards for RuntimeShards {
@@ -34,6 +50,21 @@ impl Shards for RuntimeShards {
     fn stats(&self) -> Vec<Stats> {
         self.stats.iter().map(|s| s.snapshot()).collect()
     }
+
+    fn usrloc(&self, op: UlOp) -> Result<Vec<UlReply>, RpcError> {
+        let shards: Vec<usize> = match usrloc::target(&op) {
+            Some(aor) => vec![usize::from(self.sharder.by_aor(aor).0)],
+            None => (0..self.links.len()).collect(),
+        };
+        let mut replies = Vec::with_capacity(shards.len());
+        for i in shards {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let sent = self.links[i].send(ShardCmd { op: op.clone(), reply: tx });
+            let reply = sent.ok().and_then(|()| rx.recv_timeout(SHARD_TIMEOUT).ok());
+            replies.push(reply.ok_or_else(|| RpcError::Failed(500, format!("shard {i} did not answer")))?);
+        }
+        Ok(replies)
+    }
 }
 
 fn unix_now() -> u64 {
@@ -42,11 +73,17 @@ fn unix_now() -> u64 {
 
 /// Binds now (so a busy port fails start-up) and serves on a thread
 /// until `stop` is set.
-pub fn spawn(addr: SocketAddr, stats: Vec<Arc<SharedStats>>, stop: Arc<AtomicBool>) -> std::io::Result<JoinHandle<()>> {
+pub fn spawn(
+    addr: SocketAddr,
+    stats: Vec<Arc<SharedStats>>,
+    links: Vec<Sender<ShardCmd>>,
+    sharder: Sharder,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
     let listener = TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     log::info!("control: JSON-RPC at http://{}/RPC, metrics at /metrics", listener.local_addr()?);
-    let shards = RuntimeShards { started: Instant::now(), started_unix: unix_now(), stats };
+    let shards = RuntimeShards { started: Instant::now(), started_unix: unix_now(), stats, links, sharder };
     std::thread::Builder::new().name("control".into()).spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             match listener.accept() {

@@ -142,23 +142,24 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
     }
 
     let shared: Vec<Arc<SharedStats>> = (0..n).map(|_| Arc::new(SharedStats::default())).collect();
-    let control = match control {
+    let (links, commands): (Vec<_>, Vec<_>) = (0..n).map(|_| crossbeam_channel::unbounded()).unzip();
+    let control_thread = match control {
         Some(addr) => Some(
-            control::spawn(addr, shared.clone(), Arc::clone(&stop))
+            control::spawn(addr, shared.clone(), links, sharder.clone(), Arc::clone(&stop))
                 .map_err(|source| RuntimeError::Control { addr, source })?,
         ),
         None => None,
     };
     let parts = restore_location(cfg, &engine_cfg, &sharder, &shared)?;
     let mut handles = Vec::with_capacity(n);
-    for (i, ((mesh, sockets), (engine, persist))) in handoff::mesh(n).into_iter().zip(per_shard).zip(parts).enumerate()
-    {
+    let shard_inputs = handoff::mesh(n).into_iter().zip(per_shard).zip(parts).zip(commands);
+    for (i, (((mesh, sockets), (engine, persist)), control)) in shard_inputs.enumerate() {
         let stop = Arc::clone(&stop);
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cores[i]))
             .name(&format!("shard-{i}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                shard::run(shard::ShardParts { engine, sockets, mesh, persist, stop }).await;
+                shard::run(shard::ShardParts { engine, sockets, mesh, persist, control, stop }).await;
             })
             .map_err(|e| RuntimeError::Executor { shard: i, reason: e.to_string() })?;
         log::debug!("shard {i} on core {}", cores[i]);
@@ -170,7 +171,7 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
             result = Err(RuntimeError::ShardPanicked(i));
         }
     }
-    if let Some(c) = control {
+    if let Some(c) = control_thread {
         let _ = c.join();
     }
     let mut total = Stats::default();

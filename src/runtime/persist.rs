@@ -56,6 +56,12 @@ impl Persistence {
         self.flush(engine);
     }
 
+    /// `ul.flush`: write and sync what is pending now.
+    pub fn flush_now(&mut self, engine: &mut Engine) {
+        self.after_input(engine);
+        self.flush(engine);
+    }
+
     /// Final flush before exit.
     pub fn shutdown(&mut self, engine: &mut Engine) {
         self.after_input(engine);

@@ -1,8 +1,10 @@
 //! One shard: a glommio executor pinned to its core, its sockets, its
 //! engine, its ends of the hand-off mesh and its timer loop.
 
+use super::control::ShardCmd;
 use super::handoff::{HandOff, Mesh, MeshEnds};
 use super::persist::Persistence;
+use crate::control::usrloc::UlOp;
 use crate::engine::{Datagram, Disposition, Engine, TIMER_TICK};
 use crate::ids::ListenerId;
 use glommio::net::UdpSocket;
@@ -27,6 +29,8 @@ pub struct ShardParts {
     pub sockets: Vec<socket2::Socket>,
     pub mesh: MeshEnds,
     pub persist: Persistence,
+    /// usrloc operations from the control listener.
+    pub control: crossbeam_channel::Receiver<ShardCmd>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -53,7 +57,7 @@ pub async fn run(parts: ShardParts) {
     for k in 0..mesh.from.len() {
         tasks.push(spawn_local(handoff_loop(Rc::clone(&engine), Rc::clone(&sockets), Rc::clone(&mesh), k)));
     }
-    timer_loop(&engine, &sockets, &parts.stop).await;
+    timer_loop(&engine, &sockets, &parts.control, &parts.stop).await;
     for t in tasks {
         t.cancel().await;
     }
@@ -94,7 +98,12 @@ async fn handoff_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
     }
 }
 
-async fn timer_loop(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, stop: &AtomicBool) {
+async fn timer_loop(
+    engine: &Shared,
+    sockets: &Rc<Vec<UdpSocket>>,
+    control: &crossbeam_channel::Receiver<ShardCmd>,
+    stop: &AtomicBool,
+) {
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();
         let next = engine.borrow().engine.poll_timeout().unwrap_or(now + MAX_SLEEP);
@@ -105,6 +114,14 @@ async fn timer_loop(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, stop: &Atomic
             let mut core = engine.borrow_mut();
             let Core { engine, persist } = &mut *core;
             engine.handle_timeout(now);
+            while let Ok(cmd) = control.try_recv() {
+                let flush = matches!(cmd.op, UlOp::Flush);
+                let reply = engine.usrloc(cmd.op, now);
+                if flush {
+                    persist.flush_now(engine);
+                }
+                let _ = cmd.reply.send(reply);
+            }
             persist.on_tick(engine, now);
         }
         flush(engine, sockets).await;
