@@ -13,6 +13,10 @@ pub trait Shards {
     /// Seconds since start and the start as Unix seconds.
     fn uptime(&self) -> (u64, u64);
     fn now_unix(&self) -> u64;
+    /// Wall clock in milliseconds (binding expiry precision).
+    fn now_millis(&self) -> u64 {
+        self.now_unix() * 1000
+    }
     /// Published counters of every shard, in shard order.
     fn stats(&self) -> Vec<Stats>;
     /// Runs a usrloc operation on the shard owning its AOR (or on every
@@ -21,7 +25,7 @@ pub trait Shards {
 }
 
 pub fn dispatch(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
-    let now = UnixMillis(shards.now_unix() * 1000);
+    let now = UnixMillis(shards.now_millis());
     if let Some(op) = usrloc::decode(call, now) {
         return ul(call, op?, shards, now);
     }

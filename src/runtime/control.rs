@@ -47,6 +47,10 @@ impl Shards for RuntimeShards {
         unix_now()
     }
 
+    fn now_millis(&self) -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+
     fn stats(&self) -> Vec<Stats> {
         self.stats.iter().map(|s| s.snapshot()).collect()
     }
