@@ -6,6 +6,7 @@
 use crate::engine::Engine;
 use crate::registrar::Change;
 use crate::registrar::store::{DbMode, ShardLog};
+use std::fs::File;
 use std::time::{Duration, Instant};
 
 pub struct Persistence {
@@ -46,14 +47,30 @@ impl Persistence {
         true
     }
 
-    /// Write-back flush and compaction, from the shard's timer loop.
-    pub fn on_tick(&mut self, engine: &mut Engine, now: Instant) {
+    /// Write-back (db_mode 2) from the shard's timer loop: once per
+    /// `timer_interval`, writes what is pending and returns a file handle
+    /// to fsync, which the caller runs off the shard thread so receiving
+    /// never waits for the disk.
+    pub fn on_tick(&mut self, engine: &mut Engine, now: Instant) -> Option<File> {
         self.after_input(engine);
         if now.duration_since(self.last_flush) < self.interval {
-            return;
+            return None;
         }
         self.last_flush = now;
-        self.flush(engine);
+        self.compact_if_due(engine);
+        let log = self.log.as_mut()?;
+        log.begin_sync().unwrap_or_else(|e| {
+            log::error!("location store: {e}");
+            None
+        })
+    }
+
+    /// The background fsync from `on_tick` finished.
+    pub fn synced(&mut self, result: std::io::Result<()>) {
+        if let (Err(e), Some(log)) = (result, self.log.as_mut()) {
+            log::error!("location store {}: fsync failed: {e}", log.path().display());
+            log.sync_failed();
+        }
     }
 
     /// `ul.flush`: write and sync what is pending now.
@@ -69,12 +86,18 @@ impl Persistence {
     }
 
     fn flush(&mut self, engine: &Engine) {
+        if let Some(log) = self.log.as_mut()
+            && let Err(e) = log.flush(true)
+        {
+            log::error!("location store: {e}");
+        }
+        self.compact_if_due(engine);
+    }
+
+    fn compact_if_due(&mut self, engine: &Engine) {
         let Some(log) = self.log.as_mut() else {
             return;
         };
-        if let Err(e) = log.flush(true) {
-            log::error!("location store: {e}");
-        }
         let live = engine.location().bindings().count();
         if log.should_compact(live)
             && let Err(e) = log.compact(engine.location().bindings())

@@ -109,7 +109,7 @@ async fn timer_loop(
         let next = engine.borrow().engine.poll_timeout().unwrap_or(now + MAX_SLEEP);
         let wait = next.saturating_duration_since(now).clamp(TIMER_TICK, MAX_SLEEP);
         glommio::timer::sleep(wait).await;
-        {
+        let to_sync = {
             let now = Instant::now();
             let mut core = engine.borrow_mut();
             let Core { engine, persist } = &mut *core;
@@ -122,7 +122,11 @@ async fn timer_loop(
                 }
                 let _ = cmd.reply.send(reply);
             }
-            persist.on_tick(engine, now);
+            persist.on_tick(engine, now)
+        };
+        if let Some(file) = to_sync {
+            let result = glommio::executor().spawn_blocking(move || file.sync_data()).await;
+            engine.borrow_mut().persist.synced(result);
         }
         flush(engine, sockets).await;
     }

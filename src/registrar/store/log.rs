@@ -108,6 +108,26 @@ impl ShardLog {
         Ok(())
     }
 
+    /// Writes the buffered changes and hands out a handle whose
+    /// `sync_data` makes them durable, so the fsync can run off the shard
+    /// thread (db_mode 2's timer). `None` when nothing is unsynced. Report
+    /// a failed sync with `sync_failed`.
+    pub fn begin_sync(&mut self) -> Result<Option<File>, StoreError> {
+        self.flush(false)?;
+        if !self.unsynced {
+            return Ok(None);
+        }
+        let handle = self.file.try_clone().map_err(StoreError::io(&self.path, "dup"))?;
+        self.unsynced = false;
+        Ok(Some(handle))
+    }
+
+    /// An fsync begun with `begin_sync` failed: the log is poisoned, as
+    /// with a failed `flush(true)`.
+    pub fn sync_failed(&mut self) {
+        self.poisoned = true;
+    }
+
     /// Replaces the log with a snapshot of `live`, which must be the
     /// shard's whole current table (every appended change included: the
     /// buffered ones are dropped, the snapshot holds their result). Atomic:
