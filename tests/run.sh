@@ -74,6 +74,12 @@ stage_deps() {
     if ! command -v sipp >/dev/null 2>&1 || ! command -v sipsak >/dev/null 2>&1; then
         apt_install sip-tester sipsak
     fi
+    # The NAT lab test (tests/natlab.rs): namespaces, MASQUERADE, python3.
+    local lab=()
+    command -v ip >/dev/null 2>&1 || lab+=(iproute2)
+    command -v iptables >/dev/null 2>&1 || lab+=(iptables)
+    command -v python3 >/dev/null 2>&1 || lab+=(python3)
+    ((${#lab[@]} == 0)) || apt_install "${lab[@]}"
     # Rust links with the system C toolchain, and glommio builds C code.
     if ! command -v cc >/dev/null 2>&1; then
         apt_install build-essential
