@@ -203,7 +203,9 @@ impl Engine {
                 return Disposition::Done;
             }
         };
-        if let Some(owner) = self.sharder.owner(&msg).filter(|&o| may_hand_off && o != self.shard) {
+        // A hand-off is already at its owner: do not hash it again.
+        let owner = if may_hand_off { self.sharder.owner(&msg) } else { None };
+        if let Some(owner) = owner.filter(|&o| o != self.shard) {
             self.stats.sent_handoffs += 1;
             return Disposition::HandOff(owner);
         }
