@@ -74,7 +74,9 @@ async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh
         let (n, src) = match sockets[idx].recv_from(&mut buf).await {
             Ok(r) => r,
             Err(e) => {
+                // Back off so a persistent error cannot spin the shard.
                 log::warn!("receive on listener {idx} failed: {e}");
+                glommio::timer::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
