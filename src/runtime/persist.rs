@@ -1,13 +1,23 @@
 //! Location persistence for one shard (Kamailio usrloc db_mode): the
 //! engine logs changes; this writes them to the shard's log file. Mode 1
 //! makes them durable before the shard sends the replies that announce
-//! them; mode 2 flushes every `timer_interval` and on shutdown.
+//! them; mode 2 flushes every `timer_interval` and on shutdown. Every
+//! fsync on the hot path runs on glommio's blocking pool.
 
 use crate::engine::Engine;
 use crate::registrar::Change;
 use crate::registrar::store::{DbMode, ShardLog};
 use std::fs::File;
 use std::time::{Duration, Instant};
+
+/// What the shard does with the replies of one input.
+pub enum Gate {
+    Send,
+    /// fsync this first (off the shard thread), then send.
+    SyncFirst(File),
+    /// The changes could not be stored: say nothing, the UA retransmits.
+    Withhold,
+}
 
 pub struct Persistence {
     mode: DbMode,
@@ -22,29 +32,41 @@ impl Persistence {
         Persistence { mode, log, changes: Vec::new(), interval, last_flush: Instant::now() }
     }
 
-    /// Takes the engine's new changes. Returns false when write-through
-    /// could not make them durable: the caller then must not announce them.
-    pub fn after_input(&mut self, engine: &mut Engine) -> bool {
+    /// Appends the engine's new changes to the log buffer.
+    fn take_changes(&mut self, engine: &mut Engine) -> Result<bool, ()> {
         self.changes.clear();
         engine.drain_changes(&mut self.changes);
         let Some(log) = self.log.as_mut() else {
-            return true;
+            return Ok(false);
         };
         if self.changes.is_empty() {
-            return true;
+            return Ok(false);
         }
         let refs: Vec<_> = self.changes.iter().map(Change::as_change).collect();
-        if let Err(e) = log.append(&refs) {
-            log::error!("location store: {e}");
-            return self.mode != DbMode::WriteThrough;
+        log.append(&refs).map(|()| true).map_err(|e| log::error!("location store: {e}"))
+    }
+
+    /// After each input: what must happen before the replies it produced
+    /// leave. Write-through (db_mode 1) writes the changes and returns a
+    /// handle to fsync first; the fsync covers everything written before
+    /// it, so replies drained now are announced only once durable.
+    pub fn gate(&mut self, engine: &mut Engine) -> Gate {
+        let appended = self.take_changes(engine);
+        if self.mode != DbMode::WriteThrough {
+            return Gate::Send;
         }
-        if self.mode == DbMode::WriteThrough
-            && let Err(e) = log.flush(true)
-        {
-            log::error!("location store: {e}: replies withheld, the UA will retransmit");
-            return false;
+        match appended {
+            Ok(false) => Gate::Send,
+            Err(()) => Gate::Withhold,
+            Ok(true) => match self.log.as_mut().map(ShardLog::begin_sync) {
+                Some(Ok(Some(file))) => Gate::SyncFirst(file),
+                Some(Ok(None)) | None => Gate::Send,
+                Some(Err(e)) => {
+                    log::error!("location store: {e}: replies withheld, the UA will retransmit");
+                    Gate::Withhold
+                }
+            },
         }
-        true
     }
 
     /// Write-back (db_mode 2) from the shard's timer loop: once per
@@ -52,7 +74,7 @@ impl Persistence {
     /// to fsync, which the caller runs off the shard thread so receiving
     /// never waits for the disk.
     pub fn on_tick(&mut self, engine: &mut Engine, now: Instant) -> Option<File> {
-        self.after_input(engine);
+        let _ = self.take_changes(engine);
         if now.duration_since(self.last_flush) < self.interval {
             return None;
         }
@@ -75,13 +97,13 @@ impl Persistence {
 
     /// `ul.flush`: write and sync what is pending now.
     pub fn flush_now(&mut self, engine: &mut Engine) {
-        self.after_input(engine);
+        let _ = self.take_changes(engine);
         self.flush(engine);
     }
 
     /// Final flush before exit.
     pub fn shutdown(&mut self, engine: &mut Engine) {
-        self.after_input(engine);
+        let _ = self.take_changes(engine);
         self.flush(engine);
     }
 

@@ -3,9 +3,9 @@
 
 use super::control::ShardCmd;
 use super::handoff::{HandOff, Mesh, MeshEnds};
-use super::persist::Persistence;
+use super::persist::{Gate, Persistence};
 use crate::control::usrloc::UlOp;
-use crate::engine::{Datagram, Disposition, Engine, TIMER_TICK};
+use crate::engine::{Datagram, Disposition, Engine, TIMER_TICK, Transmit};
 use crate::ids::ListenerId;
 use glommio::net::UdpSocket;
 use glommio::{Task, spawn_local};
@@ -137,21 +137,46 @@ async fn timer_loop(
 /// Sends everything the engine queued, from the listener it names, once
 /// the changes those replies announce are stored as `db_mode` requires.
 async fn flush(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>) {
-    let durable = {
+    let gate = {
         let mut core = engine.borrow_mut();
         let Core { engine, persist } = &mut *core;
-        persist.after_input(engine)
+        persist.gate(engine)
     };
-    loop {
-        let Some(t) = engine.borrow_mut().engine.poll_transmit() else {
-            return;
-        };
-        if durable {
-            let sock = &sockets[usize::from(t.local.0)];
-            if let Err(e) = sock.send_to(&t.payload, t.dst).await {
-                log::debug!("send to {} failed: {e}", t.dst);
+    match gate {
+        Gate::Send => loop {
+            let Some(t) = engine.borrow_mut().engine.poll_transmit() else {
+                return;
+            };
+            send(engine, sockets, t).await;
+        },
+        Gate::Withhold => {
+            let mut core = engine.borrow_mut();
+            while let Some(t) = core.engine.poll_transmit() {
+                core.engine.recycle(t.payload);
             }
         }
-        engine.borrow_mut().engine.recycle(t.payload);
+        Gate::SyncFirst(file) => {
+            // Only the replies queued by now are covered by this fsync:
+            // later ones wait for their own.
+            let batch: Vec<Transmit> = std::iter::from_fn(|| engine.borrow_mut().engine.poll_transmit()).collect();
+            let result = glommio::executor().spawn_blocking(move || file.sync_data()).await;
+            let durable = result.is_ok();
+            engine.borrow_mut().persist.synced(result);
+            for t in batch {
+                if durable {
+                    send(engine, sockets, t).await;
+                } else {
+                    engine.borrow_mut().engine.recycle(t.payload);
+                }
+            }
+        }
     }
+}
+
+async fn send(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, t: Transmit) {
+    let sock = &sockets[usize::from(t.local.0)];
+    if let Err(e) = sock.send_to(&t.payload, t.dst).await {
+        log::debug!("send to {} failed: {e}", t.dst);
+    }
+    engine.borrow_mut().engine.recycle(t.payload);
 }
