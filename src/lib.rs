@@ -16,3 +16,4 @@ pub mod registrar;
 pub mod runtime;
 pub mod sip;
 pub mod timer;
+pub mod txn;
