@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod control;
+pub mod dialog;
 pub mod engine;
 pub mod fuzzing;
 pub mod ids;
