@@ -138,7 +138,7 @@ impl UsrlocConfig {
     /// Rules that the types alone do not enforce.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         let reject = |key: &str, value: String, reason: &str| reject("usrloc", key, value, reason);
-        // The same set as registrar::store::DbMode.
+        // The same set as runtime::store::DbMode.
         let db_mode = match self.db_mode {
             0..=2 => None,
             3 => Some(

@@ -49,7 +49,7 @@ pub enum ContactOrder {
 /// contact }` (removed, replaced under a new URI, or expired) and
 /// `RemoveAor { aor }` (`Contact: *`, ul.rm). The table never logs
 /// `Clear`. Hand them to `ShardLog::append` via `Change::as_change`.
-pub type Change = super::store::Record;
+pub type Change = super::record::Record;
 
 /// Kamailio usrloc statistics for this shard.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

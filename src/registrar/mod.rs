@@ -16,9 +16,9 @@ pub mod location;
 pub mod lookup;
 pub mod outcome;
 mod path;
+pub mod record;
 pub mod reply;
 pub mod save;
-pub mod store;
 
 pub use aor::AorError;
 pub use binding::{Aor, Binding, BindingFlags, UnixMillis};

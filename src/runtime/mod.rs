@@ -7,6 +7,7 @@ mod persist;
 mod shard;
 mod signals;
 mod socket;
+pub mod store;
 
 use crate::config::Config;
 use crate::engine::owner::Sharder;
@@ -14,11 +15,11 @@ use crate::engine::stats::{SharedStats, Stats};
 use crate::engine::{Engine, EngineConfig};
 use crate::ids::ShardId;
 use crate::registrar::UnixMillis;
-use crate::registrar::store::{DbMode, ShardLog, load_dir, remove_stale};
 use glommio::{LocalExecutorBuilder, Placement};
 use persist::Persistence;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use store::{DbMode, ShardLog, load_dir, remove_stale};
 use thiserror::Error;
 
 /// Locked memory glommio gets per executor for its io_uring buffers; SIP

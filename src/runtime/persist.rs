@@ -4,9 +4,9 @@
 //! them; mode 2 flushes every `timer_interval` and on shutdown. Every
 //! fsync on the hot path runs on glommio's blocking pool.
 
+use super::store::{DbMode, ShardLog};
 use crate::engine::Engine;
 use crate::registrar::Change;
-use crate::registrar::store::{DbMode, ShardLog};
 use std::fs::File;
 use std::time::{Duration, Instant};
 

@@ -57,11 +57,10 @@
 
 mod load;
 mod log;
-mod record;
 
+pub use crate::registrar::record::{Change, DecodeError, MAX_PAYLOAD, Record};
 pub use load::{Loaded, SkipReason, Skipped, load_dir};
 pub use log::{COMPACT_MIN_RECORDS, COMPACT_RATIO, ShardLog, remove_stale};
-pub use record::{Change, DecodeError, MAX_PAYLOAD, Record};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

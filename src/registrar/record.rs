@@ -371,7 +371,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registrar::store::tests::{XorShift, binding, full_binding};
+    use crate::runtime::store::tests::{XorShift, binding, full_binding};
 
     fn round_trip(change: Change<'_>) {
         let mut buf = vec![0x42];

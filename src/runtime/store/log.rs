@@ -3,9 +3,9 @@
 //! Blocking `std::fs` calls. `append` only encodes into memory; `flush` and
 //! `compact` touch the disk, and the runtime decides on which thread.
 
-use super::record::{Change, encode_frame};
 use super::{HEADER, StoreError, log_path, shard_of};
 use crate::registrar::binding::{Aor, Binding};
+use crate::registrar::record::{Change, encode_frame};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;

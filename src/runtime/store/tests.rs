@@ -439,7 +439,7 @@ fn ten_thousand_bindings_round_trip() {
     write_and_load(10_000);
 }
 
-/// `cargo test --release --lib registrar::store -- --ignored --nocapture`
+/// `cargo test --release --lib runtime::store -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn hundred_thousand_bindings_timing() {

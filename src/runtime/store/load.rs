@@ -1,8 +1,8 @@
 //! The reading side: start-up replay of every shard's log.
 
-use super::record::{DecodeError, FRAME_MAGIC, FrameError, Record, decode_frame};
 use super::{FIX_MOVE_AWAY, HEADER, HEADER_MAGIC, StoreError, shard_of};
 use crate::registrar::binding::{Aor, Binding, UnixMillis};
+use crate::registrar::record::{DecodeError, FRAME_MAGIC, FrameError, Record, decode_frame};
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
