@@ -232,26 +232,12 @@ impl Engine {
         if msg.method() == Some(Method::Ack) || msg.header(HeaderName::Via).is_none() {
             return;
         }
-        let tag = self.to_tag(&msg);
-        let tagged = msg.to().is_ok_and(|t| t.tag().is_some());
-        let mut buf = self.take_buf();
-        let spec = ResponseSpec {
-            code,
-            reason,
-            source: d.src,
-            to_tag: (!tagged).then_some(&tag[..]),
-            extra: &[],
-            raw_headers: b"",
-            server: self.cfg.server_header.as_deref(),
-        };
-        build_response(&msg, &spec, &mut buf);
-        self.stats.count_reply(code);
-        self.out.push_back(Transmit { local: d.local, dst: d.src, payload: buf });
+        let add_to_tag = !msg.to().is_ok_and(|t| t.tag().is_some());
+        self.scratch.clear();
+        self.respond(&msg, d, code, reason, &[], add_to_tag);
     }
 
     fn reply(&mut self, msg: &Message<'_>, d: Datagram<'_>, r: Reply) {
-        let tag = self.to_tag(msg);
-        let mut buf = self.take_buf();
         self.scratch.clear();
         if r.extra == Extra::Unsupported {
             // RFC 3261 §20.40: list the option tags refused.
@@ -262,29 +248,44 @@ impl Engine {
                 }
                 self.scratch.extend_from_slice(t);
             }
+            self.scratch.extend_from_slice(b"\r\n");
         }
-        let unsupported: [&[u8]; 1] = [&self.scratch];
         let extra: &[&[u8]] = match r.extra {
-            Extra::None => &[],
+            Extra::None | Extra::Unsupported => &[],
             Extra::Capabilities => &[ALLOW, ACCEPT, SUPPORTED],
-            Extra::Unsupported => &unsupported,
         };
         let reason: &dyn std::fmt::Display = match &r.reason {
             Reason::Text(t) => t,
             Reason::Rejected(rej) => rej,
         };
+        self.respond(msg, d, r.code, reason, extra, r.add_to_tag);
+    }
+
+    /// Queues a locally generated response to `msg`, with `extra` lines and
+    /// the complete header lines the caller left in `self.scratch`.
+    /// RFC 3581 §4 (force_rport): it always goes to the source address.
+    fn respond(
+        &mut self,
+        msg: &Message<'_>,
+        d: Datagram<'_>,
+        code: u16,
+        reason: &dyn std::fmt::Display,
+        extra: &[&[u8]],
+        add_to_tag: bool,
+    ) {
+        let tag = self.to_tag(msg);
+        let mut buf = self.take_buf();
         let spec = ResponseSpec {
-            code: r.code,
+            code,
             reason,
             source: d.src,
-            to_tag: r.add_to_tag.then_some(&tag[..]),
+            to_tag: add_to_tag.then_some(&tag[..]),
             extra,
-            raw_headers: b"",
+            raw_headers: &self.scratch,
             server: self.cfg.server_header.as_deref(),
         };
         build_response(msg, &spec, &mut buf);
-        self.stats.count_reply(r.code);
-        // RFC 3581 §4 (force_rport): always answer the source address.
+        self.stats.count_reply(code);
         self.out.push_back(Transmit { local: d.local, dst: d.src, payload: buf });
     }
 

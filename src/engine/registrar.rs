@@ -2,12 +2,11 @@
 //! route[REGISTRAR] `save("location")`) and the location table hooks the
 //! runtime and the control interface use.
 
-use super::{Datagram, Engine, Transmit};
+use super::{Datagram, Engine};
 use crate::control::usrloc::{UlOp, UlReply, apply};
 use crate::nat::{nat_uac_test, received_uri};
 use crate::registrar::{Aor, Binding, Change, LocationShard, SaveRequest, save, write_reply_headers};
 use crate::sip::Message;
-use crate::sip::response::{ResponseSpec, build_response};
 use crate::sip::transport::Transport;
 use std::time::Instant;
 
@@ -41,21 +40,8 @@ impl Engine {
         } else {
             self.stats.rejected_regs += 1;
         }
-        let tag = self.to_tag(msg);
-        let tagged = msg.to().is_ok_and(|t| t.tag().is_some());
-        let mut buf = self.take_buf();
-        let spec = ResponseSpec {
-            code: outcome.code,
-            reason: &outcome.reason,
-            source: d.src,
-            to_tag: (!tagged).then_some(&tag[..]),
-            extra: &[],
-            raw_headers: &self.scratch,
-            server: self.cfg.server_header.as_deref(),
-        };
-        build_response(msg, &spec, &mut buf);
-        self.stats.count_reply(outcome.code);
-        self.out.push_back(Transmit { local: d.local, dst: d.src, payload: buf });
+        let add_to_tag = !msg.to().is_ok_and(|t| t.tag().is_some());
+        self.respond(msg, d, outcome.code, &outcome.reason, &[], add_to_tag);
     }
 
     /// Changes to the location table since the last call, for the store.
