@@ -16,5 +16,7 @@ pub mod proxy;
 pub mod registrar;
 pub mod runtime;
 pub mod sip;
+#[cfg(test)]
+mod testutil;
 pub mod timer;
 pub mod txn;

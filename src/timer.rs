@@ -740,21 +740,7 @@ mod tests {
         assert_eq!(expire(&mut w, t0 + ms(200)).len(), 1);
     }
 
-    /// Deterministic xorshift64*, so the property test needs no dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::testutil::XorShift as Rng;
 
     /// Reference model: what must fire is exactly the due items plus those whose deadline
     /// rounded up to a tick is at or before `now`.
@@ -802,29 +788,29 @@ mod tests {
         let horizons = [tick_ns * 3, tick_ns * slots as u64 * 2, 13 * 3600 * 1_000_000_000];
 
         for _ in 0..steps {
-            match rng.below(100) {
+            match rng.below_u64(100) {
                 0..40 => {
-                    let span = horizons[rng.below(3) as usize];
-                    let at_ns = (model.latest_ns + rng.below(span)).saturating_sub(rng.below(tick_ns * 4));
+                    let span = horizons[rng.below_u64(3) as usize];
+                    let at_ns = (model.latest_ns + rng.below_u64(span)).saturating_sub(rng.below_u64(tick_ns * 4));
                     serial += 1;
                     let id = w.insert(t0 + Duration::from_nanos(at_ns), serial);
                     model.arm(id, at_ns, tick_ns, serial);
                     ids.push(id);
                 }
                 40..55 if !ids.is_empty() => {
-                    let id = if rng.below(4) == 0 && !stale.is_empty() {
-                        stale[rng.below(stale.len() as u64) as usize]
+                    let id = if rng.below_u64(4) == 0 && !stale.is_empty() {
+                        stale[rng.below_u64(stale.len() as u64) as usize]
                     } else {
-                        ids.swap_remove(rng.below(ids.len() as u64) as usize)
+                        ids.swap_remove(rng.below_u64(ids.len() as u64) as usize)
                     };
                     let expected = model.disarm(id).map(|a| a.serial);
                     assert_eq!(w.cancel(id), expected);
                     stale.push(id);
                 }
                 55..70 if !ids.is_empty() => {
-                    let id = ids[rng.below(ids.len() as u64) as usize];
-                    let span = horizons[rng.below(3) as usize];
-                    let at_ns = model.latest_ns + rng.below(span);
+                    let id = ids[rng.below_u64(ids.len() as u64) as usize];
+                    let span = horizons[rng.below_u64(3) as usize];
+                    let at_ns = model.latest_ns + rng.below_u64(span);
                     let armed = model.disarm(id);
                     assert_eq!(w.reset(id, t0 + Duration::from_nanos(at_ns)), armed.is_some());
                     if let Some(armed) = armed {
@@ -832,10 +818,10 @@ mod tests {
                     }
                 }
                 _ => {
-                    let step = match rng.below(20) {
-                        0 => rng.below(3 * 3600 * 1_000_000_000),
-                        1 => rng.below(tick_ns * slots as u64 * 3),
-                        _ => rng.below(tick_ns * 3),
+                    let step = match rng.below_u64(20) {
+                        0 => rng.below_u64(3 * 3600 * 1_000_000_000),
+                        1 => rng.below_u64(tick_ns * slots as u64 * 3),
+                        _ => rng.below_u64(tick_ns * 3),
                     };
                     let now_ns = model.latest_ns + step;
                     model.latest_ns = now_ns;

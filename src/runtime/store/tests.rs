@@ -8,25 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// Deterministic pseudo-random bytes (xorshift64) for the fuzz-style tests.
-pub(crate) struct XorShift(pub u64);
-
-impl XorShift {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    pub fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
+pub(crate) use crate::testutil::XorShift;
 
 /// A binding with every optional field unset, distinct per `i`.
 pub(crate) fn binding(i: u64, expires: u64) -> Binding {

@@ -315,21 +315,7 @@ fn error_messages_fit_reason_phrase() {
     }
 }
 
-/// xorshift64*, deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
-    }
-}
+use crate::testutil::XorShift as Rng;
 
 fn within(outer: &[u8], inner: &[u8]) -> bool {
     offset_in(outer, inner).is_some()
