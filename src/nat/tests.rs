@@ -247,13 +247,8 @@ fn repairs_combine_on_one_editor() {
 #[test]
 fn survives_mangled_input() {
     let seeds = [INVITE, BYE, MULTI];
-    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut rng = crate::testutil::XorShift(0x2545_f491_4f6c_dd1d);
+    let mut next = move || rng.next();
     let junk = b";~<>[]:\"*,@ \r\n\t0=";
     let sources = [src(SRC), src("[2001:db8::1]:5060"), src("10.0.0.1:5060")];
     for round in 0..3000 {
