@@ -144,17 +144,6 @@ impl ClientInvite {
         });
     }
 
-    /// RFC 3261 §17.1.1.2: a transport failure ends the transaction.
-    pub fn handle_transport_error(&mut self, out: &mut Actions) {
-        if !self.is_terminated() {
-            *self = Self::Terminated(out.terminate(Termination::TransportError));
-        }
-    }
-
-    pub fn is_terminated(&self) -> bool {
-        matches!(self, Self::Terminated(_))
-    }
-
     pub fn state_name(&self) -> &'static str {
         match self {
             Self::Calling(_) => "Calling",
@@ -165,12 +154,6 @@ impl ClientInvite {
             Self::Completed(_) => "Completed",
             Self::Terminated(_) => "Terminated",
         }
-    }
-
-    /// Runs a consuming transition in place; the placeholder never escapes.
-    fn step(&mut self, transition: impl FnOnce(ClientInvite) -> ClientInvite) {
-        let state = std::mem::replace(self, Self::Terminated(Termination::Completed));
-        *self = transition(state);
     }
 }
 
@@ -309,3 +292,5 @@ fn cancel_packet(request: &Packet) -> Packet {
 fn reparse(request: &Packet) -> Message<'_> {
     Message::parse(request).expect("the INVITE parsed when ClientTx::new started the transaction")
 }
+
+lifecycle!(ClientInvite);

@@ -90,16 +90,6 @@ impl ClientNonInvite {
         });
     }
 
-    pub fn handle_transport_error(&mut self, out: &mut Actions) {
-        if !self.is_terminated() {
-            *self = Self::Terminated(out.terminate(Termination::TransportError));
-        }
-    }
-
-    pub fn is_terminated(&self) -> bool {
-        matches!(self, Self::Terminated(_))
-    }
-
     pub fn state_name(&self) -> &'static str {
         match self {
             Self::Trying(_) => "Trying",
@@ -107,11 +97,6 @@ impl ClientNonInvite {
             Self::Completed(_) => "Completed",
             Self::Terminated(_) => "Terminated",
         }
-    }
-
-    fn step(&mut self, transition: impl FnOnce(ClientNonInvite) -> ClientNonInvite) {
-        let state = std::mem::replace(self, Self::Terminated(Termination::Completed));
-        *self = transition(state);
     }
 }
 
@@ -127,3 +112,5 @@ fn on_response(request: Packet, code: u16, cfg: &TimerConfig, out: &mut Actions)
     out.arm_spec(&NON_INVITE_K, cfg);
     ClientNonInvite::Completed(Completed { _private: () })
 }
+
+lifecycle!(ClientNonInvite);

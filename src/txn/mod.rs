@@ -36,6 +36,33 @@
 
 #![forbid(unsafe_code)]
 
+/// The lifecycle methods every transaction type shares: a transport
+/// failure ends it (RFC 3261 §17.1.1.2, §17.1.2.2, §17.2.4), and `step`
+/// runs a transition that consumes the current state.
+macro_rules! lifecycle {
+    ($t:ident) => {
+        impl $t {
+            /// RFC 3261 §17.1.1.2 / §17.2.4: a transport failure ends the transaction.
+            pub fn handle_transport_error(&mut self, out: &mut Actions) {
+                if !self.is_terminated() {
+                    *self = Self::Terminated(out.terminate(Termination::TransportError));
+                }
+            }
+
+            pub fn is_terminated(&self) -> bool {
+                matches!(self, Self::Terminated(_))
+            }
+
+            // Not every type needs it: the server non-INVITE one transitions in place.
+            #[allow(dead_code)]
+            fn step(&mut self, transition: impl FnOnce($t) -> $t) {
+                let state = std::mem::replace(self, Self::Terminated(Termination::Completed));
+                *self = transition(state);
+            }
+        }
+    };
+}
+
 mod action;
 mod armed;
 mod build;

@@ -128,17 +128,6 @@ impl ServerInvite {
         });
     }
 
-    /// RFC 3261 §17.2.4: the response could not be sent.
-    pub fn handle_transport_error(&mut self, out: &mut Actions) {
-        if !self.is_terminated() {
-            *self = Self::Terminated(out.terminate(Termination::TransportError));
-        }
-    }
-
-    pub fn is_terminated(&self) -> bool {
-        matches!(self, Self::Terminated(_))
-    }
-
     pub fn state_name(&self) -> &'static str {
         match self {
             Self::Proceeding(_) => "Proceeding",
@@ -146,11 +135,6 @@ impl ServerInvite {
             Self::Confirmed(_) => "Confirmed",
             Self::Terminated(_) => "Terminated",
         }
-    }
-
-    fn step(&mut self, transition: impl FnOnce(ServerInvite) -> ServerInvite) {
-        let state = std::mem::replace(self, Self::Terminated(Termination::Completed));
-        *self = transition(state);
     }
 }
 
@@ -184,3 +168,5 @@ fn acks(ack: &Message<'_>, response: &[u8]) -> bool {
 pub(super) fn check_status(code: u16) -> Result<(), TxError> {
     if (100..=699).contains(&code) { Ok(()) } else { Err(TxError::BadStatus(code)) }
 }
+
+lifecycle!(ServerInvite);

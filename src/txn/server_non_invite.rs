@@ -85,17 +85,6 @@ impl ServerNonInvite {
         }
     }
 
-    /// RFC 3261 §17.2.4: the response could not be sent.
-    pub fn handle_transport_error(&mut self, out: &mut Actions) {
-        if !self.is_terminated() {
-            *self = Self::Terminated(out.terminate(Termination::TransportError));
-        }
-    }
-
-    pub fn is_terminated(&self) -> bool {
-        matches!(self, Self::Terminated(_))
-    }
-
     pub fn state_name(&self) -> &'static str {
         match self {
             Self::Trying(_) => "Trying",
@@ -105,3 +94,5 @@ impl ServerNonInvite {
         }
     }
 }
+
+lifecycle!(ServerNonInvite);
