@@ -4,6 +4,7 @@
 mod control;
 mod handoff;
 mod persist;
+mod ring;
 mod shard;
 mod signals;
 mod socket;
@@ -38,7 +39,9 @@ pub enum RuntimeError {
     Store(String),
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
-    #[error("cannot start shard {shard}: {reason}")]
+    #[error("cannot create shard {shard}'s io_uring: {source} (is io_uring disabled, kernel.io_uring_disabled?)")]
+    Ring { shard: usize, source: std::io::Error },
+    #[error("shard {shard} failed: {reason}")]
     Executor { shard: usize, reason: String },
     #[error("shard {0} panicked")]
     ShardPanicked(usize),
@@ -152,15 +155,28 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
         None => None,
     };
     let parts = restore_location(cfg, &engine_cfg, &sharder, &shared)?;
+    let rings = per_shard
+        .into_iter()
+        .enumerate()
+        .map(|(shard, sockets)| ring::Ring::new(sockets).map_err(|source| RuntimeError::Ring { shard, source }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ring_fds: Vec<_> = rings.iter().map(ring::Ring::fd).collect();
     let mut handles = Vec::with_capacity(n);
-    let shard_inputs = handoff::mesh(n).into_iter().zip(per_shard).zip(parts).zip(commands);
-    for (i, (((mesh, sockets), (engine, persist)), control)) in shard_inputs.enumerate() {
+    let shard_inputs = handoff::mesh(&ring_fds).into_iter().zip(rings).zip(parts).zip(commands);
+    for (i, (((mesh, ring), (engine, persist)), control)) in shard_inputs.enumerate() {
         let stop = Arc::clone(&stop);
+        // glommio hosts the shard on its core; the shard's loop runs on
+        // its own ring (runtime/ring) and is the executor's only task.
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cores[i]))
             .name(&format!("shard-{i}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                shard::run(shard::ShardParts { engine, sockets, mesh, persist, control, stop }).await;
+                let result = shard::run(shard::ShardParts { engine, ring, mesh, persist, control, stop: stop.clone() });
+                if result.is_err() {
+                    // One shard down takes the process down, cleanly.
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                result
             })
             .map_err(|e| RuntimeError::Executor { shard: i, reason: e.to_string() })?;
         log::debug!("shard {i} on core {}", cores[i]);
@@ -168,8 +184,10 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
     }
     let mut result = Ok(());
     for (i, h) in handles.into_iter().enumerate() {
-        if h.join().is_err() {
-            result = Err(RuntimeError::ShardPanicked(i));
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => result = Err(RuntimeError::Executor { shard: i, reason: e.to_string() }),
+            Err(_) => result = Err(RuntimeError::ShardPanicked(i)),
         }
     }
     if let Some(c) = control_thread {

@@ -1,182 +1,223 @@
-//! One shard: a glommio executor pinned to its core, its sockets, its
-//! engine, its ends of the hand-off mesh and its timer loop.
+//! One shard: its ring (sockets, hand-off wake-ups, fsyncs), its engine
+//! and store, its end of the hand-off mesh. The shard is a loop of turns;
+//! each turn is one `io_uring_enter` that sends what the previous turn
+//! produced and waits for datagrams, wake-ups or the next timer.
 
 use super::control::ShardCmd;
-use super::handoff::{HandOff, Mesh, MeshEnds};
+use super::handoff::{HandOff, Mesh};
 use super::persist::{Gate, Persistence};
+use super::ring::{Event, Ring};
 use crate::control::usrloc::UlOp;
-use crate::engine::{Datagram, Disposition, Engine, TIMER_TICK, Transmit};
+use crate::engine::{Datagram, Disposition, Engine, Transmit};
 use crate::ids::ListenerId;
-use glommio::net::UdpSocket;
-use glommio::{Task, spawn_local};
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::fs::File;
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Largest UDP payload; the engine itself enforces `core.max_msg_size`.
-const RECV_BUF: usize = 65536;
-/// Concurrent receives per socket: more than one lets io_uring keep a
-/// receive armed while the previous datagram is processed and answered.
-const RECEIVERS_PER_SOCKET: usize = 2;
-/// Longest the timer loop sleeps, which bounds how late a shard notices a
-/// stop request or a timer armed by a datagram.
+/// Longest a turn waits, which bounds how late a shard notices a stop
+/// request or a control command, and the cadence of the store's tick.
 const MAX_SLEEP: Duration = Duration::from_millis(50);
 
 pub struct ShardParts {
     pub engine: Engine,
-    pub sockets: Vec<socket2::Socket>,
-    pub mesh: MeshEnds,
+    pub ring: Ring,
+    pub mesh: Mesh,
     pub persist: Persistence,
     /// usrloc operations from the control listener.
     pub control: crossbeam_channel::Receiver<ShardCmd>,
     pub stop: Arc<AtomicBool>,
 }
 
-/// The engine and its store, shared by the shard's tasks (one thread, so
-/// a RefCell; no borrow is ever held across an await).
-struct Core {
+/// An fsync in flight, with the replies that wait for it (db_mode 1).
+struct PendingSync {
+    token: u32,
+    /// Kept open until the fsync completes.
+    _file: File,
+    replies: Option<Vec<Transmit>>,
+}
+
+struct Shard {
     engine: Engine,
     persist: Persistence,
+    ring: Ring,
+    mesh: Mesh,
+    control: crossbeam_channel::Receiver<ShardCmd>,
+    syncs: Vec<PendingSync>,
+    next_token: u32,
+    next_tick: Instant,
+    /// Replies released by a finished fsync, sent this turn.
+    released: Vec<Transmit>,
 }
 
-type Shared = Rc<RefCell<Core>>;
-
-/// The shard's main future: runs until the stop flag is set.
-pub async fn run(parts: ShardParts) {
-    let engine: Shared = Rc::new(RefCell::new(Core { engine: parts.engine, persist: parts.persist }));
-    let sockets: Rc<Vec<UdpSocket>> = Rc::new(parts.sockets.into_iter().map(UdpSocket::from).collect());
-    let mesh = Rc::new(parts.mesh.connect().await);
-    let mut tasks: Vec<Task<()>> = Vec::new();
-    for idx in 0..sockets.len() {
-        for _ in 0..RECEIVERS_PER_SOCKET {
-            tasks.push(spawn_local(receive_loop(Rc::clone(&engine), Rc::clone(&sockets), Rc::clone(&mesh), idx)));
-        }
-    }
-    for k in 0..mesh.from.len() {
-        tasks.push(spawn_local(handoff_loop(Rc::clone(&engine), Rc::clone(&sockets), Rc::clone(&mesh), k)));
-    }
-    timer_loop(&engine, &sockets, &parts.control, &parts.stop).await;
-    for t in tasks {
-        t.cancel().await;
-    }
-    let mut core = engine.borrow_mut();
-    let Core { engine, persist } = &mut *core;
-    engine.shutdown();
-    persist.shutdown(engine);
-}
-
-async fn receive_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, idx: usize) {
-    let mut buf = vec![0u8; RECV_BUF];
-    let local = ListenerId(idx as u16);
-    loop {
-        let (n, src) = match sockets[idx].recv_from(&mut buf).await {
-            Ok(r) => r,
-            Err(e) => {
-                // Back off so a persistent error cannot spin the shard.
-                log::warn!("receive on listener {idx} failed: {e}");
-                glommio::timer::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let bytes = &buf[..n];
-        let disposition = engine.borrow_mut().engine.handle_datagram(Instant::now(), Datagram { local, src, bytes });
-        if let Disposition::HandOff(owner) = disposition {
-            let handoff = HandOff { local, src, bytes: bytes.to_vec() };
-            if !mesh.send(owner, handoff) {
-                log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
-            }
-        }
-        flush(&engine, &sockets).await;
-    }
-}
-
-async fn handoff_loop(engine: Shared, sockets: Rc<Vec<UdpSocket>>, mesh: Rc<Mesh>, k: usize) {
-    while let Some(h) = mesh.from[k].recv().await {
-        let d = Datagram { local: h.local, src: h.src, bytes: &h.bytes };
-        engine.borrow_mut().engine.handle_handoff(Instant::now(), d);
-        flush(&engine, &sockets).await;
-    }
-}
-
-async fn timer_loop(
-    engine: &Shared,
-    sockets: &Rc<Vec<UdpSocket>>,
-    control: &crossbeam_channel::Receiver<ShardCmd>,
-    stop: &AtomicBool,
-) {
-    while !stop.load(Ordering::Relaxed) {
-        let now = Instant::now();
-        let next = engine.borrow().engine.poll_timeout().unwrap_or(now + MAX_SLEEP);
-        let wait = next.saturating_duration_since(now).clamp(TIMER_TICK, MAX_SLEEP);
-        glommio::timer::sleep(wait).await;
-        let to_sync = {
-            let now = Instant::now();
-            let mut core = engine.borrow_mut();
-            let Core { engine, persist } = &mut *core;
-            engine.handle_timeout(now);
-            while let Ok(cmd) = control.try_recv() {
-                let flush = matches!(cmd.op, UlOp::Flush);
-                let reply = engine.usrloc(cmd.op, now);
-                if flush {
-                    persist.flush_now(engine);
-                }
-                let _ = cmd.reply.send(reply);
-            }
-            persist.on_tick(engine, now)
-        };
-        if let Some(file) = to_sync {
-            let result = glommio::executor().spawn_blocking(move || file.sync_data()).await;
-            engine.borrow_mut().persist.synced(result);
-        }
-        flush(engine, sockets).await;
-    }
-}
-
-/// Sends everything the engine queued, from the listener it names, once
-/// the changes those replies announce are stored as `db_mode` requires.
-async fn flush(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>) {
-    let gate = {
-        let mut core = engine.borrow_mut();
-        let Core { engine, persist } = &mut *core;
-        persist.gate(engine)
+/// Runs the shard until the stop flag is set. An error means its ring
+/// could not start or failed; the shard's state is flushed either way.
+pub fn run(parts: ShardParts) -> io::Result<()> {
+    let ShardParts { engine, ring, mesh, persist, control, stop } = parts;
+    let mut shard = Shard {
+        engine,
+        persist,
+        ring,
+        mesh,
+        control,
+        syncs: Vec::new(),
+        next_token: 0,
+        next_tick: Instant::now(),
+        released: Vec::new(),
     };
-    match gate {
-        Gate::Send => loop {
-            let Some(t) = engine.borrow_mut().engine.poll_transmit() else {
-                return;
-            };
-            send(engine, sockets, t).await;
-        },
-        Gate::Withhold => {
-            let mut core = engine.borrow_mut();
-            while let Some(t) = core.engine.poll_transmit() {
-                core.engine.recycle(t.payload);
-            }
-        }
-        Gate::SyncFirst(file) => {
-            // Only the replies queued by now are covered by this fsync:
-            // later ones wait for their own.
-            let batch: Vec<Transmit> = std::iter::from_fn(|| engine.borrow_mut().engine.poll_transmit()).collect();
-            let result = glommio::executor().spawn_blocking(move || file.sync_data()).await;
-            let durable = result.is_ok();
-            engine.borrow_mut().persist.synced(result);
-            for t in batch {
-                if durable {
-                    send(engine, sockets, t).await;
-                } else {
-                    engine.borrow_mut().engine.recycle(t.payload);
+    let mut result = shard.ring.start();
+    while result.is_ok() && !stop.load(Ordering::Relaxed) {
+        result = shard.turn();
+    }
+    shard.finish();
+    result
+}
+
+impl Shard {
+    fn turn(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        let next = self.engine.poll_timeout().map_or(self.next_tick, |t| t.min(self.next_tick));
+        let wait = next.saturating_duration_since(now).min(MAX_SLEEP);
+        let Shard { engine, persist, ring, mesh, syncs, released, .. } = self;
+        ring.wait(wait, |event| match event {
+            Event::Datagram { listener, src, bytes } => {
+                let local = ListenerId(listener as u16);
+                let disposition = engine.handle_datagram(Instant::now(), Datagram { local, src, bytes });
+                if let Disposition::HandOff(owner) = disposition
+                    && !mesh.send(owner, HandOff { local, src, bytes: bytes.to_vec() })
+                {
+                    log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
                 }
             }
+            Event::Sent { payload, result } => {
+                if let Err(e) = result {
+                    log::debug!("send failed: {e}");
+                }
+                engine.recycle(payload);
+            }
+            Event::Synced { token, result } => settle(syncs, persist, token, result, released, engine),
+            Event::Woken => {}
+        })?;
+        let now = Instant::now();
+        while let Some(h) = self.mesh.recv() {
+            self.engine.handle_handoff(now, Datagram { local: h.local, src: h.src, bytes: &h.bytes });
         }
+        if self.engine.poll_timeout().is_some_and(|t| t <= now) {
+            self.engine.handle_timeout(now);
+        }
+        self.commands(now);
+        if now >= self.next_tick {
+            self.next_tick = now + MAX_SLEEP;
+            if let Some(file) = self.persist.on_tick(&mut self.engine, now) {
+                self.begin_sync(file, None);
+            }
+        }
+        for t in std::mem::take(&mut self.released) {
+            self.transmit(t);
+        }
+        self.flush();
+        let Shard { ring, mesh, .. } = self;
+        for fd in mesh.wakes() {
+            ring.wake(fd);
+        }
+        Ok(())
+    }
+
+    /// usrloc operations from the control listener.
+    fn commands(&mut self, now: Instant) {
+        while let Ok(cmd) = self.control.try_recv() {
+            let flush = matches!(cmd.op, UlOp::Flush);
+            let reply = self.engine.usrloc(cmd.op, now);
+            if flush {
+                self.persist.flush_now(&mut self.engine);
+            }
+            let _ = cmd.reply.send(reply);
+        }
+    }
+
+    /// Queues everything the engine produced, once the changes those
+    /// replies announce are stored as `db_mode` requires.
+    fn flush(&mut self) {
+        match self.persist.gate(&mut self.engine) {
+            Gate::Send => {
+                while let Some(t) = self.engine.poll_transmit() {
+                    self.transmit(t);
+                }
+            }
+            Gate::Withhold => {
+                while let Some(t) = self.engine.poll_transmit() {
+                    self.engine.recycle(t.payload);
+                }
+            }
+            Gate::SyncFirst(file) => {
+                // Only the replies queued by now are covered by this
+                // fsync: later ones wait for their own.
+                let batch: Vec<Transmit> = std::iter::from_fn(|| self.engine.poll_transmit()).collect();
+                self.begin_sync(file, Some(batch));
+            }
+        }
+    }
+
+    fn begin_sync(&mut self, file: File, replies: Option<Vec<Transmit>>) {
+        let token = self.next_token;
+        self.next_token = self.next_token.wrapping_add(1);
+        if self.ring.fsync(&file, token) {
+            self.syncs.push(PendingSync { token, _file: file, replies });
+        } else {
+            let err = io::Error::other("fsync could not be queued");
+            self.syncs.push(PendingSync { token, _file: file, replies });
+            settle(&mut self.syncs, &mut self.persist, token, Err(err), &mut self.released, &mut self.engine);
+        }
+    }
+
+    fn transmit(&mut self, t: Transmit) {
+        if let Err(payload) = self.ring.send(usize::from(t.local.0), t.dst, t.payload) {
+            log::debug!("send to {} not queued", t.dst);
+            self.engine.recycle(payload);
+        }
+    }
+
+    /// Stops receiving, lets fsyncs and sends in flight finish (replies
+    /// an fsync releases still go out), then flushes the store.
+    fn finish(&mut self) {
+        let Shard { engine, persist, ring, syncs, released, .. } = self;
+        ring.shutdown(|event| match event {
+            Event::Sent { payload, .. } => engine.recycle(payload),
+            Event::Synced { token, result } => settle(syncs, persist, token, result, released, engine),
+            Event::Datagram { .. } | Event::Woken => {}
+        });
+        // Replies that could still leave are not worth a new ring turn:
+        // the UA retransmits to the restarted proxy.
+        for t in self.released.drain(..) {
+            self.engine.recycle(t.payload);
+        }
+        self.engine.shutdown();
+        self.persist.shutdown(&mut self.engine);
     }
 }
 
-async fn send(engine: &Shared, sockets: &Rc<Vec<UdpSocket>>, t: Transmit) {
-    let sock = &sockets[usize::from(t.local.0)];
-    if let Err(e) = sock.send_to(&t.payload, t.dst).await {
-        log::debug!("send to {} failed: {e}", t.dst);
+/// An fsync finished: tell the store, and release (or drop, when it
+/// failed) the replies that waited for it.
+fn settle(
+    syncs: &mut Vec<PendingSync>,
+    persist: &mut Persistence,
+    token: u32,
+    result: io::Result<()>,
+    released: &mut Vec<Transmit>,
+    engine: &mut Engine,
+) {
+    let Some(i) = syncs.iter().position(|s| s.token == token) else {
+        return;
+    };
+    let sync = syncs.swap_remove(i);
+    let durable = result.is_ok();
+    persist.synced(result);
+    for t in sync.replies.into_iter().flatten() {
+        if durable {
+            released.push(t);
+        } else {
+            engine.recycle(t.payload);
+        }
     }
-    engine.borrow_mut().engine.recycle(t.payload);
 }

@@ -34,21 +34,32 @@ impl<'a> Iterator for CommaList<'a> {
 
 /// Index of the first top-level comma, or the length when there is none.
 /// An unterminated quote or `<` runs to the end (the element is then
-/// rejected by its own parser).
+/// rejected by its own parser). Jumps with memchr to the next byte that
+/// matters in the current state: this runs over every list header.
 fn element_end(s: &[u8]) -> usize {
-    let mut in_quotes = false;
-    let mut in_angle = false;
+    let (mut in_quotes, mut in_angle) = (false, false);
     let mut i = 0;
     while i < s.len() {
-        match s[i] {
-            b'\\' if in_quotes => i += 1, // quoted-pair, RFC 3261 §25.1
+        let rest = &s[i..];
+        let hit = if in_quotes {
+            memchr::memchr2(b'"', b'\\', rest)
+        } else if in_angle {
+            memchr::memchr2(b'>', b'"', rest)
+        } else {
+            memchr::memchr3(b',', b'"', b'<', rest)
+        };
+        let Some(k) = hit else {
+            break;
+        };
+        let at = i + k;
+        i = at + 1;
+        match s[at] {
+            b'\\' => i += 1, // quoted-pair, RFC 3261 §25.1
             b'"' => in_quotes = !in_quotes,
-            b'<' if !in_quotes => in_angle = true,
-            b'>' if !in_quotes => in_angle = false,
-            b',' if !in_quotes && !in_angle => return i,
-            _ => {}
+            b'<' => in_angle = true,
+            b'>' => in_angle = false,
+            _ => return at, // a top-level comma
         }
-        i += 1;
     }
     s.len()
 }
@@ -104,6 +115,36 @@ mod tests {
         assert_eq!(split(b"\"a\\\",b\", c"), vec![&b"\"a\\\",b\""[..], b"c"]);
         assert_eq!(split(b"x,\r\n y"), vec![&b"x"[..], b"y"]);
         assert!(split(b"").is_empty());
+        assert_eq!(split(b"<sip:a,b@c>,d"), vec![&b"<sip:a,b@c>"[..], b"d"]);
+        assert_eq!(split(b"\"x\\"), vec![&b"\"x\\"[..]]);
+        assert_eq!(split(b"a>,b"), vec![&b"a>"[..], b"b"]);
+    }
+
+    /// The memchr scan against the byte-at-a-time definition.
+    #[test]
+    fn element_end_matches_a_plain_scan() {
+        fn plain(s: &[u8]) -> usize {
+            let (mut q, mut a, mut i) = (false, false, 0);
+            while i < s.len() {
+                match s[i] {
+                    b'\\' if q => i += 1,
+                    b'"' => q = !q,
+                    b'<' if !q => a = true,
+                    b'>' if !q => a = false,
+                    b',' if !q && !a => return i,
+                    _ => {}
+                }
+                i += 1;
+            }
+            s.len()
+        }
+        let mut rng = crate::testutil::XorShift(7);
+        let alphabet = b",\"<>\\a ";
+        for _ in 0..20000 {
+            let len = rng.below(12);
+            let s: Vec<u8> = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            assert_eq!(element_end(&s), plain(&s), "{:?}", String::from_utf8_lossy(&s));
+        }
     }
 
     #[test]
