@@ -2,12 +2,17 @@
 //! does not own it travels, with its source and listener, to the owner
 //! over a lock-free channel (one per receiving shard, fed by all others).
 //! The sender then wakes the owner's ring once per turn, however many
-//! datagrams it queued for it.
+//! datagrams it queued for it, and only if the owner is asleep: each shard
+//! raises its `asleep` flag before it waits and looks at its queue once
+//! more after that (a Dekker handshake with SeqCst fences on both sides:
+//! either the sender sees the flag, or the owner sees the datagram).
 
 use crate::ids::{ListenerId, ShardId};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 
 /// Datagrams queued per owner before senders start dropping: a full queue
 /// means the owner is overloaded, and shedding load there is better than
@@ -29,12 +34,16 @@ pub struct Mesh {
     rings: Vec<RawFd>,
     /// Shards this one queued datagrams for since the last `wakes`.
     pending: Vec<bool>,
+    /// Per shard: it is (about to be) waiting in its ring.
+    asleep: Arc<[AtomicBool]>,
+    me: usize,
 }
 
 /// Builds the mesh for the shards whose rings are `rings`.
 pub fn mesh(rings: &[RawFd]) -> Vec<Mesh> {
     let n = rings.len();
     let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| crossbeam_channel::bounded(QUEUE)).unzip();
+    let asleep: Arc<[AtomicBool]> = (0..n).map(|_| AtomicBool::new(false)).collect();
     rxs.into_iter()
         .enumerate()
         .map(|(me, from)| Mesh {
@@ -42,6 +51,8 @@ pub fn mesh(rings: &[RawFd]) -> Vec<Mesh> {
             from,
             rings: rings.to_vec(),
             pending: vec![false; n],
+            asleep: Arc::clone(&asleep),
+            me,
         })
         .collect()
 }
@@ -68,10 +79,30 @@ impl Mesh {
         self.from.try_recv().ok()
     }
 
-    /// The rings of the shards to wake for what was queued since the last
-    /// call.
+    /// Before waiting: marks this shard asleep, then says whether it may
+    /// block (`false`: a datagram arrived meanwhile, or one may already be
+    /// queued by a sender that saw the flag down).
+    pub fn may_sleep(&self) -> bool {
+        self.asleep[self.me].store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.from.is_empty()
+    }
+
+    /// After waiting.
+    pub fn awake(&self) {
+        self.asleep[self.me].store(false, Ordering::Relaxed);
+    }
+
+    /// The rings of the asleep shards to wake for what was queued since
+    /// the last call. An awake owner drains its queue before it sleeps.
     pub fn wakes(&mut self) -> impl Iterator<Item = RawFd> + '_ {
-        self.pending.iter_mut().zip(&self.rings).filter_map(|(p, &fd)| std::mem::take(p).then_some(fd))
+        fence(Ordering::SeqCst);
+        let asleep = &self.asleep;
+        self.pending
+            .iter_mut()
+            .zip(&self.rings)
+            .enumerate()
+            .filter_map(move |(k, (p, &fd))| (std::mem::take(p) && asleep[k].load(Ordering::SeqCst)).then_some(fd))
     }
 }
 
@@ -86,6 +117,7 @@ mod tests {
     #[test]
     fn datagrams_reach_their_owner_and_each_owner_is_woken_once() {
         let mut ends = mesh(&[10, 11, 12]);
+        assert!(ends[1].may_sleep() && ends[2].may_sleep());
         assert!(ends[0].send(ShardId(2), handoff(1)));
         assert!(ends[0].send(ShardId(2), handoff(2)));
         assert!(ends[0].send(ShardId(1), handoff(3)));
@@ -97,6 +129,19 @@ mod tests {
         assert_eq!(got, vec![1, 2]);
         assert_eq!(ends[1].recv().map(|h| h.bytes), Some(vec![3]));
         assert!(ends[0].recv().is_none());
+    }
+
+    #[test]
+    fn an_awake_owner_is_not_woken_and_a_queued_datagram_keeps_it_up() {
+        let mut ends = mesh(&[10, 11]);
+        ends[1].awake();
+        assert!(ends[0].send(ShardId(1), handoff(1)));
+        assert_eq!(ends[0].wakes().count(), 0, "awake: it drains before sleeping");
+        assert!(!ends[1].may_sleep(), "a datagram is queued: do not block");
+        assert!(ends[1].recv().is_some());
+        assert!(ends[1].may_sleep());
+        assert!(ends[0].send(ShardId(1), handoff(2)));
+        assert_eq!(ends[0].wakes().collect::<Vec<_>>(), vec![11]);
     }
 
     #[test]

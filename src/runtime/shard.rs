@@ -78,7 +78,10 @@ impl Shard {
     fn turn(&mut self) -> io::Result<()> {
         let now = Instant::now();
         let next = self.engine.poll_timeout().map_or(self.next_tick, |t| t.min(self.next_tick));
-        let wait = next.saturating_duration_since(now).min(MAX_SLEEP);
+        let mut wait = next.saturating_duration_since(now).min(MAX_SLEEP);
+        if !self.mesh.may_sleep() {
+            wait = Duration::ZERO;
+        }
         let Shard { engine, persist, ring, mesh, syncs, released, .. } = self;
         ring.wait(wait, |event| match event {
             Event::Datagram { listener, src, bytes } => {
@@ -99,6 +102,7 @@ impl Shard {
             Event::Synced { token, result } => settle(syncs, persist, token, result, released, engine),
             Event::Woken => {}
         })?;
+        self.mesh.awake();
         let now = Instant::now();
         while let Some(h) = self.mesh.recv() {
             self.engine.handle_handoff(now, Datagram { local: h.local, src: h.src, bytes: &h.bytes });

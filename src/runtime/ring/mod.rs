@@ -7,9 +7,10 @@
 //! every core running the process. Measured at 2000 REGISTER/s, those
 //! wake-ups cost more than all SIP processing. This ring instead:
 //! - keeps one multishot `recvmsg` armed per listen socket, the kernel
-//!   picking buffers from a group provided up front, so each datagram is
-//!   parsed in place and no receive is re-submitted;
-//! - queues every send, buffer return and cross-shard wake-up as entries
+//!   picking buffers from a ring-mapped group (bufring.rs), so each
+//!   datagram is parsed in place, no receive is re-submitted and a buffer
+//!   goes back with a store, not an entry;
+//! - queues every send and cross-shard wake-up as entries
 //!   that go to the kernel with the next wait: one `io_uring_enter` per
 //!   turn of the shard loop, whatever the batch;
 //! - wakes another shard with `IORING_OP_MSG_RING` (a completion posted
@@ -24,12 +25,15 @@
 
 #![allow(unsafe_code)]
 
+mod bufring;
 mod sockaddr;
 
+use bufring::BufRing;
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use socket2::{SockAddr, Socket};
 use std::fs::File;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -44,7 +48,7 @@ pub const MAX_PAYLOAD: usize = 65535;
 const RECVMSG_OUT: usize = 16;
 /// One provided buffer: header, source address, payload.
 const BUF_SIZE: usize = RECVMSG_OUT + sockaddr::NAME_LEN + MAX_PAYLOAD;
-/// Provided buffers per shard. When all are in use the kernel ends the
+/// Provided buffers per shard (a power of two). When all are in use the kernel ends the
 /// multishot receive with ENOBUFS and datagrams wait in the socket buffer
 /// until the next turn returns buffers and re-arms.
 const BUFFERS: u16 = 64;
@@ -63,8 +67,6 @@ enum Op {
     Woken,
     /// Our own wake-up of another shard (a completion only on failure).
     Wake,
-    /// A buffer handed back to the group (a completion only on failure).
-    Provide,
     Cancel,
 }
 
@@ -76,8 +78,7 @@ impl Op {
             Op::Sync(t) => (3, u64::from(t)),
             Op::Woken => (4, 0),
             Op::Wake => (5, 0),
-            Op::Provide => (6, 0),
-            Op::Cancel => (7, 0),
+            Op::Cancel => (6, 0),
         };
         (kind << 56) | index
     }
@@ -90,8 +91,7 @@ impl Op {
             3 => Op::Sync(u32::try_from(index).ok()?),
             4 => Op::Woken,
             5 => Op::Wake,
-            6 => Op::Provide,
-            7 => Op::Cancel,
+            6 => Op::Cancel,
             _ => return None,
         })
     }
@@ -124,9 +124,8 @@ pub struct Ring {
     /// Never resized, so the kernel's pointers stay valid.
     recv_hdr: Box<[libc::msghdr]>,
     armed: Vec<bool>,
-    bufs: Box<[u8]>,
-    /// Buffers consumed this turn, handed back with the next submission.
-    reprovide: Vec<u16>,
+    /// Dropped by hand, and only once the kernel is proven done with it.
+    bufs: ManuallyDrop<BufRing>,
     /// Boxed: the Vec grows while sends are in flight, and the kernel
     /// holds pointers into each slot until its completion.
     #[allow(clippy::vec_box)]
@@ -134,6 +133,8 @@ pub struct Ring {
     free_sends: Vec<u32>,
     /// Sends and fsyncs whose completion is not reaped yet.
     in_flight: usize,
+    /// Teardown could not prove the kernel done: `bufs` is never freed.
+    leaked: bool,
     reaped: Vec<(u64, i32, u32)>,
 }
 
@@ -175,11 +176,11 @@ impl Ring {
             armed: vec![false; sockets.len()],
             sockets,
             recv_hdr,
-            bufs: vec![0u8; BUF_SIZE * usize::from(BUFFERS)].into_boxed_slice(),
-            reprovide: Vec::new(),
+            bufs: ManuallyDrop::new(BufRing::new(BUFFERS, BUF_SIZE)),
             sends: Vec::new(),
             free_sends: Vec::new(),
             in_flight: 0,
+            leaked: false,
             reaped: Vec::with_capacity(ENTRIES as usize * 2),
         })
     }
@@ -193,14 +194,7 @@ impl Ring {
     /// submitter), provides the receive buffers and arms every receive.
     pub fn start(&mut self) -> io::Result<()> {
         self.uring.submitter().register_enable_rings()?;
-        let all = opcode::ProvideBuffers::new(self.bufs.as_mut_ptr(), BUF_SIZE as i32, BUFFERS, GROUP, 0)
-            .build()
-            .user_data(Op::Provide.encode());
-        if !self.push(all) {
-            return Err(io::Error::other("cannot queue the receive buffers"));
-        }
-        self.uring.submit()?;
-        Ok(())
+        self.bufs.register(&self.uring, GROUP)
     }
 
     /// Queues `entry`, handing queued entries to the kernel first when the
@@ -227,18 +221,6 @@ impl Ring {
             .build()
             .user_data(Op::Recv(listener as u16).encode());
         self.armed[listener] = self.push(entry);
-    }
-
-    fn give_back(&mut self, buffer: u16) {
-        let start = usize::from(buffer) * BUF_SIZE;
-        let addr = self.bufs[start..].as_mut_ptr();
-        let entry = opcode::ProvideBuffers::new(addr, BUF_SIZE as i32, 1, GROUP, buffer)
-            .build()
-            .flags(squeue::Flags::SKIP_SUCCESS)
-            .user_data(Op::Provide.encode());
-        if !self.push(entry) {
-            self.reprovide.push(buffer);
-        }
     }
 
     /// Queues `payload` to `dst` from listener `listener`. Goes out with
@@ -301,9 +283,7 @@ impl Ring {
     /// Submits everything queued, waits up to `timeout` for at least one
     /// completion, and reports every completion to `on`.
     pub fn wait(&mut self, timeout: Duration, mut on: impl FnMut(Event<'_>)) -> io::Result<()> {
-        for buffer in std::mem::take(&mut self.reprovide) {
-            self.give_back(buffer);
-        }
+        self.bufs.publish();
         for l in 0..self.armed.len() {
             if !self.armed[l] {
                 self.arm(l);
@@ -343,8 +323,7 @@ impl Ring {
                     return;
                 };
                 if res >= 0 {
-                    let start = usize::from(buffer) * BUF_SIZE;
-                    let filled = &self.bufs[start..start + (res as usize).min(BUF_SIZE)];
+                    let filled = self.bufs.filled(buffer, res as usize);
                     match types::RecvMsgOut::parse(filled, &self.recv_hdr[l]) {
                         Ok(out) if out.is_payload_truncated() => {
                             log::debug!("datagram of {} bytes dropped: too large", out.incoming_payload_len());
@@ -356,7 +335,7 @@ impl Ring {
                         Err(()) => log::debug!("malformed multishot receive buffer dropped"),
                     }
                 }
-                self.reprovide.push(buffer);
+                self.bufs.give_back(buffer);
             }
             Some(Op::Send(i)) => {
                 self.in_flight -= 1;
@@ -372,11 +351,6 @@ impl Ring {
             Some(Op::Wake) => {
                 if let Err(e) = result {
                     log::debug!("wake-up of another shard failed: {e}");
-                }
-            }
-            Some(Op::Provide) => {
-                if let Err(e) = result {
-                    log::warn!("receive buffers not returned to the kernel: {e}");
                 }
             }
             Some(Op::Cancel) | None => {}
@@ -395,8 +369,6 @@ impl Ring {
         }
         let deadline = Instant::now() + TEARDOWN;
         while (self.armed.contains(&true) || self.in_flight > 0) && Instant::now() < deadline {
-            // Buffers must not go back to a ring being torn down.
-            self.reprovide.clear();
             let left = deadline.saturating_duration_since(Instant::now());
             let ts = types::Timespec::from(left.min(Duration::from_millis(100)));
             let args = types::SubmitArgs::new().timespec(&ts);
@@ -423,7 +395,7 @@ impl Ring {
     /// The kernel may still write to our buffers: never free them.
     fn leak(&mut self) {
         log::warn!("io_uring teardown timed out: its buffers are leaked");
-        std::mem::forget(std::mem::take(&mut self.bufs));
+        self.leaked = true;
         std::mem::forget(std::mem::take(&mut self.sends));
         std::mem::forget(std::mem::take(&mut self.recv_hdr));
         self.armed.iter_mut().for_each(|a| *a = false);
@@ -435,6 +407,14 @@ impl Drop for Ring {
     fn drop(&mut self) {
         if (self.armed.contains(&true) || self.in_flight > 0) && !self.quiesce(&mut |_| {}) {
             self.leak();
+        }
+        if !self.leaked {
+            // Fails harmlessly when the group was never registered.
+            let _ = self.uring.submitter().unregister_buf_ring(GROUP);
+            // SAFETY: no receive is armed and the group is unregistered:
+            // the kernel holds no pointer into the buffers; `bufs` is not
+            // used again.
+            unsafe { ManuallyDrop::drop(&mut self.bufs) };
         }
     }
 }
