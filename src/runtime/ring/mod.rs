@@ -144,6 +144,29 @@ pub struct Ring {
 // shared.
 unsafe impl Send for Ring {}
 
+/// The oldest kernel with everything the ring uses: `IORING_OP_SEND` with
+/// a destination address (6.0), multishot `recvmsg` (6.0), ring-mapped
+/// buffers (5.19), `MSG_RING` (5.18).
+const MIN_KERNEL: (u32, u32) = (6, 0);
+
+fn check_kernel() -> io::Result<()> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    match kernel_version(&release) {
+        Some(v) if v < MIN_KERNEL => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("Linux {}.{} or later is needed, this is {}", MIN_KERNEL.0, MIN_KERNEL.1, release.trim()),
+        )),
+        // Unknown: let the ring calls themselves fail if they must.
+        _ => Ok(()),
+    }
+}
+
+/// `(major, minor)` of a kernel release string such as `6.1.0-18-amd64`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 fn zeroed_msghdr() -> libc::msghdr {
     // SAFETY: msghdr is plain data; all-zero is a valid value (null
     // pointers, zero lengths).
@@ -156,6 +179,7 @@ impl Ring {
     /// deferred task work where the kernel has it (6.1), so completions
     /// are processed only when the shard asks for them.
     pub fn new(sockets: Vec<Socket>) -> io::Result<Ring> {
+        check_kernel()?;
         let uring = IoUring::builder()
             .setup_single_issuer()
             .setup_defer_taskrun()

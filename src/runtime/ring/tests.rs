@@ -32,6 +32,16 @@ fn receive(ring: &mut Ring, want: usize) -> Vec<(usize, SocketAddr, Vec<u8>)> {
 }
 
 #[test]
+fn kernel_releases_parse() {
+    assert_eq!(kernel_version("6.18.44-fc-v595\n"), Some((6, 18)));
+    assert_eq!(kernel_version("5.10.0-28-amd64"), Some((5, 10)));
+    assert_eq!(kernel_version("6.1"), Some((6, 1)));
+    assert_eq!(kernel_version("garbage"), None);
+    assert!(kernel_version("5.19.0").unwrap() < MIN_KERNEL);
+    assert!(check_kernel().is_ok(), "the test machine runs a recent kernel");
+}
+
+#[test]
 fn user_data_round_trips() {
     for op in [Op::Recv(3), Op::Send(u32::MAX), Op::Sync(7), Op::Woken, Op::Wake, Op::Cancel] {
         assert_eq!(Op::decode(op.encode()), Some(op));
