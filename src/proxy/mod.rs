@@ -1,6 +1,7 @@
 //! Routing logic as plain functions: message + tables → decisions
 //! (Kamailio's default script with WITH_NAT, step by step).
 
+pub mod fork;
 pub mod forward;
 pub mod myself;
 pub mod sanity;
