@@ -54,6 +54,8 @@ const BUF_SIZE: usize = RECVMSG_OUT + sockaddr::NAME_LEN + MAX_PAYLOAD;
 const BUFFERS: u16 = 64;
 /// The buffer group id (one group per ring).
 const GROUP: u16 = 0;
+/// How long a listener rests after a receive error before it is re-armed.
+const RECV_ERROR_BACKOFF: Duration = Duration::from_millis(10);
 /// How long teardown waits for the kernel to release every buffer.
 const TEARDOWN: Duration = Duration::from_secs(1);
 
@@ -124,6 +126,9 @@ pub struct Ring {
     /// Never resized, so the kernel's pointers stay valid.
     recv_hdr: Box<[libc::msghdr]>,
     armed: Vec<bool>,
+    /// Per listener: not re-armed before this, after a receive error, so a
+    /// persistent error cannot spin the shard.
+    rearm_at: Vec<Option<Instant>>,
     /// Dropped by hand, and only once the kernel is proven done with it.
     bufs: ManuallyDrop<BufRing>,
     /// Boxed: the Vec grows while sends are in flight, and the kernel
@@ -198,6 +203,7 @@ impl Ring {
         Ok(Ring {
             uring,
             armed: vec![false; sockets.len()],
+            rearm_at: vec![None; sockets.len()],
             sockets,
             recv_hdr,
             bufs: ManuallyDrop::new(BufRing::new(BUFFERS, BUF_SIZE)),
@@ -308,8 +314,10 @@ impl Ring {
     /// completion, and reports every completion to `on`.
     pub fn wait(&mut self, timeout: Duration, mut on: impl FnMut(Event<'_>)) -> io::Result<()> {
         self.bufs.publish();
+        let now = Instant::now();
         for l in 0..self.armed.len() {
-            if !self.armed[l] {
+            if !self.armed[l] && self.rearm_at[l].is_none_or(|t| now >= t) {
+                self.rearm_at[l] = None;
                 self.arm(l);
             }
         }
@@ -343,6 +351,7 @@ impl Ring {
                 let Some(buffer) = cqueue::buffer_select(flags) else {
                     if res < 0 && res != -libc::ENOBUFS && res != -libc::ECANCELED {
                         log::warn!("receive on listener {l}: {}", io::Error::from_raw_os_error(-res));
+                        self.rearm_at[l] = Some(Instant::now() + RECV_ERROR_BACKOFF);
                     }
                     return;
                 };
