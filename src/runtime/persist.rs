@@ -1,8 +1,9 @@
 //! Location persistence for one shard (Kamailio usrloc db_mode): the
 //! engine logs changes; this writes them to the shard's log file. Mode 1
 //! makes them durable before the shard sends the replies that announce
-//! them; mode 2 flushes every `timer_interval` and on shutdown. Every
-//! fsync on the hot path runs on glommio's blocking pool.
+//! them; mode 2 flushes every `timer_interval` and on shutdown. The
+//! runtime runs every fsync on the hot path as an io_uring operation, and
+//! compaction writes its snapshot on a thread of its own.
 
 use super::store::{DbMode, ShardLog};
 use crate::engine::Engine;
@@ -17,6 +18,9 @@ pub enum Gate {
     SyncFirst(File),
     /// The changes could not be stored: say nothing, the UA retransmits.
     Withhold,
+    /// A compaction is writing (db_mode 1): keep the replies until it has
+    /// ended, then ask `release`.
+    Hold,
 }
 
 pub struct Persistence {
@@ -58,6 +62,7 @@ impl Persistence {
         match appended {
             Ok(false) => Gate::Send,
             Err(()) => Gate::Withhold,
+            Ok(true) if self.log.as_ref().is_some_and(ShardLog::compacting) => Gate::Hold,
             Ok(true) => match self.log.as_mut().map(ShardLog::begin_sync) {
                 Some(Ok(Some(file))) => Gate::SyncFirst(file),
                 Some(Ok(None)) | None => Gate::Send,
@@ -79,12 +84,47 @@ impl Persistence {
             return None;
         }
         self.last_flush = now;
-        self.compact_if_due(engine);
+        self.compact_if_due(engine, true);
         let log = self.log.as_mut()?;
         log.begin_sync().unwrap_or_else(|e| {
             log::error!("location store: {e}");
             None
         })
+    }
+
+    /// From the timer loop: whether a background compaction has just
+    /// ended (successfully or not; either way the log is usable again).
+    pub fn poll_compaction(&mut self) -> bool {
+        match self.log.as_mut().and_then(ShardLog::poll_compaction) {
+            None => false,
+            Some(Ok(())) => {
+                log::info!("location store: compacted");
+                true
+            }
+            Some(Err(e)) => {
+                log::error!("location store: compaction failed, the old log is kept: {e}");
+                true
+            }
+        }
+    }
+
+    /// For replies held by `Gate::Hold` once the compaction has ended:
+    /// what must happen before they leave.
+    pub fn release(&mut self) -> Gate {
+        let Some(log) = self.log.as_mut() else {
+            return Gate::Send;
+        };
+        if log.compacting() {
+            return Gate::Hold;
+        }
+        match log.begin_sync() {
+            Ok(Some(file)) => Gate::SyncFirst(file),
+            Ok(None) => Gate::Send,
+            Err(e) => {
+                log::error!("location store: {e}: replies withheld, the UA will retransmit");
+                Gate::Withhold
+            }
+        }
     }
 
     /// The background fsync from `on_tick` finished.
@@ -113,19 +153,27 @@ impl Persistence {
         {
             log::error!("location store: {e}");
         }
-        self.compact_if_due(engine);
+        self.compact_if_due(engine, false);
     }
 
-    fn compact_if_due(&mut self, engine: &Engine) {
+    /// Compacts when the log has grown enough: on a thread of its own from
+    /// the timer (`background`), in place at shutdown and for `ul.flush`.
+    fn compact_if_due(&mut self, engine: &Engine, background: bool) {
         let Some(log) = self.log.as_mut() else {
             return;
         };
         // O(1): this runs every interval, and counting the table itself
         // stalled the shard for milliseconds at 50,000 bindings.
         let live = engine.location().counters().contacts;
-        if log.should_compact(live)
-            && let Err(e) = log.compact(engine.location().bindings())
-        {
+        if !log.should_compact(live) {
+            return;
+        }
+        let result = if background {
+            log.start_compaction(engine.location().bindings())
+        } else {
+            log.compact(engine.location().bindings())
+        };
+        if let Err(e) = result {
             log::error!("location store: compaction failed: {e}");
         }
     }

@@ -49,6 +49,8 @@ struct Shard {
     next_tick: Instant,
     /// Replies released by a finished fsync, sent this turn.
     released: Vec<Transmit>,
+    /// Replies waiting for a background compaction to end (db_mode 1).
+    held: Vec<Transmit>,
 }
 
 /// Runs the shard until the stop flag is set. An error means its ring
@@ -65,6 +67,7 @@ pub fn run(parts: ShardParts) -> io::Result<()> {
         next_token: 0,
         next_tick: Instant::now(),
         released: Vec::new(),
+        held: Vec::new(),
     };
     let mut result = shard.ring.start();
     while result.is_ok() && !stop.load(Ordering::Relaxed) {
@@ -116,6 +119,11 @@ impl Shard {
             if let Some(file) = self.persist.on_tick(&mut self.engine, now) {
                 self.begin_sync(file, None);
             }
+            if self.persist.poll_compaction() && !self.held.is_empty() {
+                let held = std::mem::take(&mut self.held);
+                let gate = self.persist.release();
+                self.pass(gate, held);
+            }
         }
         for t in std::mem::take(&mut self.released) {
             self.transmit(t);
@@ -143,23 +151,25 @@ impl Shard {
     /// Queues everything the engine produced, once the changes those
     /// replies announce are stored as `db_mode` requires.
     fn flush(&mut self) {
-        match self.persist.gate(&mut self.engine) {
-            Gate::Send => {
-                while let Some(t) = self.engine.poll_transmit() {
-                    self.transmit(t);
-                }
+        let gate = self.persist.gate(&mut self.engine);
+        if matches!(gate, Gate::Send) {
+            while let Some(t) = self.engine.poll_transmit() {
+                self.transmit(t);
             }
-            Gate::Withhold => {
-                while let Some(t) = self.engine.poll_transmit() {
-                    self.engine.recycle(t.payload);
-                }
-            }
-            Gate::SyncFirst(file) => {
-                // Only the replies queued by now are covered by this
-                // fsync: later ones wait for their own.
-                let batch: Vec<Transmit> = std::iter::from_fn(|| self.engine.poll_transmit()).collect();
-                self.begin_sync(file, Some(batch));
-            }
+            return;
+        }
+        // Only the replies queued by now are covered by this gate: later
+        // ones pass their own.
+        let batch: Vec<Transmit> = std::iter::from_fn(|| self.engine.poll_transmit()).collect();
+        self.pass(gate, batch);
+    }
+
+    fn pass(&mut self, gate: Gate, batch: Vec<Transmit>) {
+        match gate {
+            Gate::Send => batch.into_iter().for_each(|t| self.transmit(t)),
+            Gate::Withhold => batch.into_iter().for_each(|t| self.engine.recycle(t.payload)),
+            Gate::SyncFirst(file) => self.begin_sync(file, Some(batch)),
+            Gate::Hold => self.held.extend(batch),
         }
     }
 
@@ -193,7 +203,7 @@ impl Shard {
         });
         // Replies that could still leave are not worth a new ring turn:
         // the UA retransmits to the restarted proxy.
-        for t in self.released.drain(..) {
+        for t in self.released.drain(..).chain(self.held.drain(..)) {
             self.engine.recycle(t.payload);
         }
         self.engine.shutdown();

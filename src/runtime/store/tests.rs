@@ -291,18 +291,33 @@ fn empty_or_cut_header_loads_empty_and_reports() {
     assert_eq!(loaded.skipped[0].reason, SkipReason::TruncatedHeader);
 }
 
-#[test]
-fn compaction_replaces_the_log_with_the_live_set() {
-    let t = TestDir::new();
-    let mut live: Vec<_> = (0..50).map(|i| (aor(i % 10), binding(i, LATER))).collect();
-    let mut log = ShardLog::open(t.path(), 0, std::iter::empty()).unwrap();
-    for round in 0..5 {
+/// The store in `dir` loads exactly `live`, cleanly, with no snapshot
+/// left half-written.
+fn assert_store_holds(dir: &Path, live: Vec<(Aor, Binding)>) {
+    let loaded = load_dir(dir, NOW).unwrap();
+    assert_eq!(sorted(loaded.bindings), sorted(live));
+    assert!(loaded.skipped.is_empty());
+    assert!(!dir.join("location-0.log.tmp").exists());
+}
+
+/// A log where `n` bindings of 10 AORs were each written `rounds` times.
+fn churned_log(dir: &Path, n: u64, rounds: u32) -> (ShardLog, Vec<(Aor, Binding)>) {
+    let mut live: Vec<_> = (0..n).map(|i| (aor(i % 10), binding(i, LATER))).collect();
+    let mut log = ShardLog::open(dir, 0, std::iter::empty()).unwrap();
+    for round in 0..rounds {
         for (a, b) in &mut live {
             b.cseq = round;
             log.append(&[Change::Upsert { aor: a, binding: b }]).unwrap();
         }
         log.flush(false).unwrap();
     }
+    (log, live)
+}
+
+#[test]
+fn compaction_replaces_the_log_with_the_live_set() {
+    let t = TestDir::new();
+    let (mut log, mut live) = churned_log(t.path(), 50, 5);
     let before = log.len_bytes();
     // Pending changes are part of the live set the snapshot writes.
     let (a, b) = live.pop().unwrap();
@@ -315,10 +330,83 @@ fn compaction_replaces_the_log_with_the_live_set() {
     log.append(&[Change::Upsert { aor: &extra.0, binding: &extra.1 }]).unwrap();
     log.flush(true).unwrap();
     live.push(extra);
-    let loaded = load_dir(t.path(), NOW).unwrap();
-    assert_eq!(sorted(loaded.bindings), sorted(live));
-    assert!(loaded.skipped.is_empty());
-    assert!(!t.path().join("location-0.log.tmp").exists());
+    assert_store_holds(t.path(), live);
+}
+
+/// Waits for a background compaction to end, as the shard's tick does.
+fn land(log: &mut ShardLog) -> Result<(), StoreError> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(r) = log.poll_compaction() {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "compaction never ended");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn background_compaction_keeps_every_change_made_while_it_runs() {
+    let t = TestDir::new();
+    let (mut log, mut live) = churned_log(t.path(), 40, 4);
+    // A last round still buffered.
+    for (a, b) in &mut live {
+        b.cseq = 9;
+        log.append(&[Change::Upsert { aor: a, binding: b }]).unwrap();
+    }
+    let old_len = fs::metadata(t.path().join("location-0.log")).unwrap().len();
+    log.start_compaction(live.iter().map(|(a, b)| (a, b))).unwrap();
+    assert!(log.compacting());
+    // The buffered changes went to the old file before the snapshot.
+    let flushed = fs::metadata(t.path().join("location-0.log")).unwrap().len();
+    assert!(flushed > old_len);
+    // Meanwhile: a change and a removal, buffered, not written anywhere.
+    let extra = (aor(77), binding(77, LATER));
+    log.append(&[Change::Upsert { aor: &extra.0, binding: &extra.1 }]).unwrap();
+    let (gone_aor, gone) = live.remove(3);
+    log.append(&[Change::Remove { aor: &gone_aor, contact: &gone.contact }]).unwrap();
+    log.flush(false).unwrap();
+    assert!(log.pending_bytes() > 0, "nothing is written while the snapshot is");
+    land(&mut log).unwrap();
+    assert!(!log.compacting());
+    assert!(log.len_bytes() < flushed, "{} vs {flushed}", log.len_bytes());
+    log.flush(true).unwrap();
+    live.push(extra);
+    assert_store_holds(t.path(), live);
+}
+
+/// A change appended while a compaction runs survives however it ends:
+/// `finish` lands it (or waits for it) and flushes.
+fn change_during_compaction(block_tmp: bool, finish: impl FnOnce(&mut ShardLog)) {
+    let t = TestDir::new();
+    let live: Vec<_> = (0..20).map(|i| (aor(i), binding(i, LATER))).collect();
+    let mut log = ShardLog::open(t.path(), 0, live.iter().map(|(a, b)| (a, b))).unwrap();
+    if block_tmp {
+        // The temporary file cannot be created: a directory is in the way.
+        fs::create_dir(t.path().join("location-0.log.tmp")).unwrap();
+    }
+    log.start_compaction(live.iter().map(|(a, b)| (a, b))).unwrap();
+    let extra = (aor(50), binding(50, LATER));
+    log.append(&[Change::Upsert { aor: &extra.0, binding: &extra.1 }]).unwrap();
+    finish(&mut log);
+    assert!(!log.compacting());
+    let mut want = live.clone();
+    want.push(extra);
+    assert_eq!(sorted(load_dir(t.path(), NOW).unwrap().bindings), sorted(want));
+}
+
+#[test]
+fn a_synced_flush_waits_for_the_background_compaction() {
+    // Shutdown's flush: the compaction lands first, then the change.
+    change_during_compaction(false, |log| log.flush(true).unwrap());
+}
+
+#[test]
+fn a_failed_background_compaction_keeps_the_old_log_and_the_changes() {
+    change_during_compaction(true, |log| {
+        assert!(land(log).is_err());
+        log.flush(true).unwrap();
+    });
 }
 
 #[test]
