@@ -50,6 +50,49 @@ ensure_cmds() {
     case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
 }
 
+# lt_args MAX_POSITIONAL ARG...: the command line shared by the REGISTER
+# tools, [POSITIONAL...] [--only sipedge|kamailio] [-h]. Sets POS and KINDS;
+# calls the script's usage() on anything else.
+lt_args() {
+    local max="$1" only=""
+    shift
+    POS=()
+    while (($#)); do
+        case "$1" in
+        --only) (($# >= 2)) || usage; only="$2"; shift 2 ;;
+        --only=*) only="${1#--only=}"; shift ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -*) usage ;;
+        *) POS+=("$1"); shift ;;
+        esac
+    done
+    ((${#POS[@]} <= max)) || usage
+    case "$only" in
+    "") KINDS=(sipedge kamailio) ;;
+    sipedge | kamailio) KINDS=("$only") ;;
+    *) log "--only takes sipedge or kamailio, got '$only'"; usage ;;
+    esac
+}
+
+# lt_positive VAR...: each variable must hold a positive integer.
+lt_positive() {
+    local v
+    for v in "$@"; do
+        [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { log "$v must be a positive integer, got '${!v}'"; usage; }
+    done
+}
+
+# lt_prepare CMD:PACKAGE...: installs what a REGISTER measurement of KINDS
+# needs (plus the given extras), stops a system Kamailio, raises limits.
+lt_prepare() {
+    local deps=(sipp:sip-tester sipsak:sipsak python3:python3 awk:mawk "$@")
+    [[ " ${KINDS[*]} " != *" kamailio "* ]] || deps+=(kamailio:kamailio)
+    [[ "${LATENCY_CAPTURE:-1}" != 1 ]] || deps+=(tcpdump:tcpdump)
+    ensure_cmds "${deps[@]}"
+    [[ " ${KINDS[*]} " != *" kamailio "* ]] || stop_system_kamailio
+    raise_limits
+}
+
 # Debian starts kamailio.service on install (where systemd runs): stop and
 # disable it so no system instance competes for the CPU or a port.
 stop_system_kamailio() {

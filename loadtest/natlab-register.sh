@@ -39,37 +39,14 @@ usage() {
     exit 2
 }
 
-ONLY=""
-POS=()
-while (($#)); do
-    case "$1" in
-    --only) (($# >= 2)) || usage; ONLY="$2"; shift 2 ;;
-    --only=*) ONLY="${1#--only=}"; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    -*) usage ;;
-    *) POS+=("$1"); shift ;;
-    esac
-done
-((${#POS[@]} <= 1)) || usage
+lt_args 1 "$@"
 COUNT="${POS[0]:-${COUNT:-1000}}"
 RATE="${RATE:-500}"
 WORKERS="${WORKERS:-2}"
-for v in RATE COUNT WORKERS; do
-    [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { log "$v must be a positive integer, got '${!v}'"; usage; }
-done
-case "$ONLY" in
-"") KINDS=(sipedge kamailio) ;;
-sipedge | kamailio) KINDS=("$ONLY") ;;
-*) log "--only takes sipedge or kamailio, got '$ONLY'"; usage ;;
-esac
+lt_positive RATE COUNT WORKERS
 [[ "$(id -u)" == 0 ]] || die "needs root (network namespaces)"
 
-DEPS=(sipp:sip-tester sipsak:sipsak python3:python3 awk:mawk ip:iproute2 iptables:iptables)
-[[ " ${KINDS[*]} " != *" kamailio "* ]] || DEPS+=(kamailio:kamailio)
-[[ "${LATENCY_CAPTURE:-1}" != 1 ]] || DEPS+=(tcpdump:tcpdump)
-ensure_cmds "${DEPS[@]}"
-[[ " ${KINDS[*]} " != *" kamailio "* ]] || stop_system_kamailio
-raise_limits
+lt_prepare ip:iproute2 iptables:iptables
 
 OUT="${LOADTEST_OUT:-${CARGO_TARGET_DIR:-$LT_ROOT/target}/loadtest/natlab-register-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
