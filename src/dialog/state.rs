@@ -208,22 +208,27 @@ impl Dialog {
 impl Unconfirmed {
     /// DLG_EVENT_RPL1xx: 1 → 2.
     pub fn provisional(self, fork: Option<Leg>) -> Early {
-        Early { core: self.core, forks: Vec::new() }.provisional(fork)
+        self.early().provisional(fork)
     }
 
     /// DLG_EVENT_RPL2xx: 1 → 3.
     pub fn answer(self, answer: Answer) -> ConfirmedNoAck {
-        ConfirmedNoAck { core: self.core, answer, ack_overdue: false }
+        self.early().answer(answer)
     }
 
     /// DLG_EVENT_RPL3xx: 1 → 5.
     pub fn fail(self, code: u16, now: Instant) -> Terminated {
-        Terminated { core: self.core, answer: None, end: now, cause: EndCause::Failed(code) }
+        self.early().fail(code, now)
     }
 
     /// `early_timeout` ran out: 1 → 5.
     pub fn time_out(self, now: Instant) -> Terminated {
-        Terminated { core: self.core, answer: None, end: now, cause: EndCause::EarlyTimeout }
+        self.early().time_out(now)
+    }
+
+    /// The same transitions as from Early, with no fork heard yet.
+    fn early(self) -> Early {
+        Early { core: self.core, forks: Vec::new() }
     }
 }
 
