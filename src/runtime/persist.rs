@@ -62,15 +62,7 @@ impl Persistence {
         match appended {
             Ok(false) => Gate::Send,
             Err(()) => Gate::Withhold,
-            Ok(true) if self.log.as_ref().is_some_and(ShardLog::compacting) => Gate::Hold,
-            Ok(true) => match self.log.as_mut().map(ShardLog::begin_sync) {
-                Some(Ok(Some(file))) => Gate::SyncFirst(file),
-                Some(Ok(None)) | None => Gate::Send,
-                Some(Err(e)) => {
-                    log::error!("location store: {e}: replies withheld, the UA will retransmit");
-                    Gate::Withhold
-                }
-            },
+            Ok(true) => self.release(),
         }
     }
 
@@ -108,8 +100,9 @@ impl Persistence {
         }
     }
 
-    /// For replies held by `Gate::Hold` once the compaction has ended:
-    /// what must happen before they leave.
+    /// What must happen before replies announcing stored changes leave
+    /// (db_mode 1): after each input, and for replies held by `Gate::Hold`
+    /// once the compaction has ended.
     pub fn release(&mut self) -> Gate {
         let Some(log) = self.log.as_mut() else {
             return Gate::Send;

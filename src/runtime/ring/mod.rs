@@ -314,9 +314,8 @@ impl Ring {
     /// completion, and reports every completion to `on`.
     pub fn wait(&mut self, timeout: Duration, mut on: impl FnMut(Event<'_>)) -> io::Result<()> {
         self.bufs.publish();
-        let now = Instant::now();
         for l in 0..self.armed.len() {
-            if !self.armed[l] && self.rearm_at[l].is_none_or(|t| now >= t) {
+            if !self.armed[l] && self.rearm_at[l].is_none_or(|t| Instant::now() >= t) {
                 self.rearm_at[l] = None;
                 self.arm(l);
             }
