@@ -12,10 +12,12 @@
 mod address;
 mod error;
 mod overrides;
+mod proxy;
 mod registrar;
 
 pub use address::{AddressError, DEFAULT_SIP_PORT, HostPort, ListenSpec, Transport};
 pub use error::ConfigError;
+pub use proxy::{DialogSection, TmConfig};
 pub use registrar::{RegistrarConfig, UsrlocConfig};
 
 use error::quoted;
@@ -38,6 +40,8 @@ pub struct Config {
     pub core: CoreConfig,
     pub registrar: RegistrarConfig,
     pub usrloc: UsrlocConfig,
+    pub tm: TmConfig,
+    pub dialog: DialogSection,
 }
 
 /// `[core]`: Kamailio core parameters, plus a few sipedge ones for sharding.
@@ -114,6 +118,8 @@ impl Config {
         config.core.validate()?;
         config.registrar.validate()?;
         config.usrloc.validate()?;
+        config.tm.validate()?;
+        config.dialog.validate()?;
         Ok(config)
     }
 }

@@ -216,8 +216,15 @@ fn unknown_keys_and_sections() {
         with_sets(&["core.colour=blue"]).unwrap_err().to_string(),
         format!("core.colour: unknown key (known keys in [core]: {keys})")
     );
-    assert_eq!(error("[tm]\nfr_timer = 1"), "tm: unknown section (known sections: core, registrar, usrloc)");
-    assert_eq!(error("children = 2"), "children: unknown section (known sections: core, registrar, usrloc)");
+    assert_eq!(
+        error("[tmx]\nfr_timer = 1"),
+        "tmx: unknown section (known sections: core, registrar, usrloc, tm, dialog)"
+    );
+    assert!(error("[tm]\nfr_timer = 0").contains("fr_timer must be above zero"));
+    assert_eq!(
+        error("children = 2"),
+        "children: unknown section (known sections: core, registrar, usrloc, tm, dialog)"
+    );
 }
 
 #[test]

@@ -2,20 +2,24 @@
 //! timers out (DESIGN.md "Layers"). The runtime owns sockets and clocks;
 //! everything here runs in a test without either.
 
+mod calls;
 pub mod owner;
 mod registrar;
 pub mod stats;
 
 use crate::config::{Config, RegistrarConfig, UsrlocConfig};
+use crate::dialog::DialogConfig;
 use crate::ids::{ListenerId, ShardId};
 use crate::nat::NatTest;
 use crate::proxy::myself::Myself;
 use crate::proxy::sanity::unsupported_proxy_require;
-use crate::proxy::stateless::{self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED};
-use crate::registrar::{LocationShard, UnixMillis};
+use crate::proxy::stateless::{self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED, Stateful};
+use crate::registrar::{Aor, LocationShard, OwnedTarget, UnixMillis, lookup_owned};
 use crate::sip::response::{ResponseSpec, build_response};
-use crate::sip::{HeaderName, Message, Method, ParseError};
+use crate::sip::{HeaderName, Message, Method, ParseError, Uri};
 use crate::timer::TimerWheel;
+use crate::txn::{TimerConfig, TimerKind};
+use calls::{Calls, TxId};
 use owner::Sharder;
 use stats::{SharedStats, Stats};
 use std::collections::VecDeque;
@@ -45,6 +49,13 @@ pub struct EngineConfig {
     pub usrloc: UsrlocConfig,
     /// Kamailio's default script runs `nat_uac_test("19")` on every request.
     pub nat_tests: NatTest,
+    /// Per listener, the host and port written into Via and Record-Route
+    /// (the advertised address where one is set).
+    pub advertised: Vec<(String, u16)>,
+    /// `[tm]` timers.
+    pub tm: TimerConfig,
+    /// `[dialog]` parameters.
+    pub dialog: DialogConfig,
 }
 
 impl EngineConfig {
@@ -57,6 +68,9 @@ impl EngineConfig {
             registrar: cfg.registrar.clone(),
             usrloc: cfg.usrloc.clone(),
             nat_tests: NatTest::DEFAULT_SIGNALLING,
+            advertised: cfg.core.listen.iter().map(|l| l.advertised()).collect(),
+            tm: cfg.tm.timers(),
+            dialog: DialogConfig { myself: Myself::from_config(cfg), ..cfg.dialog.to_dialog_config() },
         }
     }
 }
@@ -79,18 +93,31 @@ pub struct Transmit {
 }
 
 /// What the runtime must do with a datagram after `handle_datagram`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
     Done,
     /// Another shard owns it: pass the raw bytes, source and listener there.
     HandOff(ShardId),
+    /// An initial request whose AOR this shard owns and whose Call-ID
+    /// another does: pass it there with the lookup's result.
+    HandOffLocated(ShardId, Located),
 }
+
+/// The location lookup of an initial request, done by the AOR's owner for
+/// the Call-ID's owner (DESIGN.md: lookups from other shards are messages
+/// to the owner).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located(pub Vec<OwnedTarget>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TimerEvent {
     Housekeeping,
     /// usrloc's timer: sweep expired bindings every `timer_interval`.
     Usrloc,
+    /// A server transaction's timer.
+    Server(TxId, TimerKind),
+    /// A client transaction's timer.
+    Client(TxId, TimerKind),
 }
 
 pub struct Engine {
@@ -106,6 +133,7 @@ pub struct Engine {
     stats: Stats,
     shared: Arc<SharedStats>,
     location: LocationShard,
+    calls: Calls,
     /// Wall-clock time at `started`: bindings expire in wall time so they
     /// survive restarts, while the engine is driven by monotonic `now`.
     started: Instant,
@@ -125,9 +153,11 @@ impl Engine {
         let mut timers = TimerWheel::new(now, TIMER_TICK, 1024);
         timers.insert(now + HOUSEKEEPING, TimerEvent::Housekeeping);
         timers.insert(now + usrloc_interval(&cfg), TimerEvent::Usrloc);
+        let calls = Calls::new(now, wall, cfg.tm, cfg.dialog.clone(), shard, sharder.shards());
         Engine {
             shard,
             location: LocationShard::from_config(&cfg.usrloc),
+            calls,
             cfg,
             sharder,
             // Fixed seeds: every shard derives the same To tag for a
@@ -176,16 +206,22 @@ impl Engine {
     /// A datagram from one of this shard's sockets.
     pub fn handle_datagram(&mut self, now: Instant, d: Datagram<'_>) -> Disposition {
         self.stats.rcv_datagrams += 1;
-        self.handle(now, d, true)
+        self.handle(now, d, Arrival::Socket)
     }
 
-    /// A datagram another shard passed here because this shard owns it.
-    pub fn handle_handoff(&mut self, now: Instant, d: Datagram<'_>) {
+    /// A datagram another shard passed here because this shard owns it;
+    /// `located` is the lookup the AOR's owner did for it. A request whose
+    /// AOR this shard owns may go on to the Call-ID's owner.
+    pub fn handle_handoff(&mut self, now: Instant, d: Datagram<'_>, located: Option<Located>) -> Disposition {
         self.stats.rcv_handoffs += 1;
-        self.handle(now, d, false);
+        let arrival = match located {
+            Some(l) => Arrival::Located(l),
+            None => Arrival::HandedOff,
+        };
+        self.handle(now, d, arrival)
     }
 
-    fn handle(&mut self, now: Instant, d: Datagram<'_>, may_hand_off: bool) -> Disposition {
+    fn handle(&mut self, now: Instant, d: Datagram<'_>, arrival: Arrival) -> Disposition {
         if d.bytes.len() > self.cfg.max_msg_size {
             self.stats.too_large += 1;
             self.reject_unparsed(d, 513, &"Message Too Large");
@@ -204,8 +240,9 @@ impl Engine {
             }
         };
         // A hand-off is already at its owner: do not hash it again.
-        let owner = if may_hand_off { self.sharder.owner(&msg) } else { None };
-        if let Some(owner) = owner.filter(|&o| o != self.shard) {
+        if matches!(arrival, Arrival::Socket)
+            && let Some(owner) = self.owner(&msg).filter(|&o| o != self.shard)
+        {
             self.stats.sent_handoffs += 1;
             return Disposition::HandOff(owner);
         }
@@ -217,9 +254,66 @@ impl Engine {
         match stateless::decide(&msg, &self.cfg.myself) {
             Decision::Reply(r) => self.reply(&msg, d, r),
             Decision::Register => self.register(now, &msg, d),
-            Decision::Drop(DropReason::Response) => self.stats.drop_replies += 1,
+            Decision::Response => self.response(now, &msg, d),
+            Decision::Proxy(Stateful::Local) => return self.local_user(now, &msg, d, arrival),
+            Decision::Proxy(Stateful::Foreign) => self.foreign_request(now, &msg, d),
+            Decision::Proxy(Stateful::InDialog) => self.in_dialog_request(now, &msg, d),
+            Decision::Proxy(Stateful::Cancel) => self.cancel(now, &msg, d),
+            Decision::Proxy(Stateful::Ack) => {
+                let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+                self.ack(now, &msg, d, in_dialog);
+            }
             Decision::Drop(DropReason::Ack) => self.stats.drop_acks += 1,
         }
+        Disposition::Done
+    }
+
+    /// Which shard handles a message fresh off a socket: a REGISTER's AOR
+    /// owner, an initial request's Request-URI AOR owner (it does the
+    /// lookup), else the Call-ID's owner.
+    fn owner(&self, msg: &Message<'_>) -> Option<ShardId> {
+        if self.sharder.shards() > 1
+            && let Some(aor) = self.lookup_aor(msg)
+        {
+            return Some(self.sharder.by_aor(&aor));
+        }
+        self.sharder.owner(msg)
+    }
+
+    /// The AOR an initial request for one of our users is looked up
+    /// under: its Request-URI's, when it has a user part and is ours.
+    fn lookup_aor(&self, msg: &Message<'_>) -> Option<Aor> {
+        let method = msg.method()?;
+        if matches!(method, Method::Register | Method::Ack | Method::Cancel) || msg.to().ok()?.tag().is_some() {
+            return None;
+        }
+        let uri = Uri::parse(msg.request_line()?.uri).ok()?;
+        if uri.user.is_none() || !uri.is_sip() || !self.cfg.myself.is_myself(&uri) {
+            return None;
+        }
+        Aor::from_uri(&uri).ok()
+    }
+
+    /// route[LOCATION]: looks the user up where its AOR lives (here, unless
+    /// the AOR's owner already did), then relays where the Call-ID lives.
+    fn local_user(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>, arrival: Arrival) -> Disposition {
+        let targets = match arrival {
+            Arrival::Located(l) => l.0,
+            Arrival::Socket | Arrival::HandedOff => {
+                let wall = self.wall(now);
+                let targets = match self.lookup_aor(msg) {
+                    Some(aor) => lookup_owned(&self.location, &aor, wall, &self.cfg.registrar),
+                    None => Vec::new(),
+                };
+                let owner = msg.call_id().map(|c| self.sharder.by_call_id(c));
+                if let Some(owner) = owner.filter(|&o| o != self.shard) {
+                    self.stats.sent_handoffs += 1;
+                    return Disposition::HandOffLocated(owner, Located(targets));
+                }
+                targets
+            }
+        };
+        self.initial_request(now, msg, d, targets);
         Disposition::Done
     }
 
@@ -316,7 +410,11 @@ impl Engine {
                     self.location.expire_into(wall, &mut Vec::new());
                     self.timers.insert(now + usrloc_interval(&self.cfg), TimerEvent::Usrloc);
                 }
+                tx @ (TimerEvent::Server(..) | TimerEvent::Client(..)) => self.tx_timer(now, tx),
             }
+        }
+        if self.calls.dialogs.next_timeout().is_some_and(|t| t <= now) {
+            self.dialog_timeouts(now);
         }
     }
 
@@ -325,12 +423,24 @@ impl Engine {
         self.stats.location_users = c.users as u64;
         self.stats.location_contacts = c.contacts as u64;
         self.stats.location_expires = c.expired;
+        let d = self.calls.dialogs.counters();
+        self.stats.active_dialogs = d.active_dialogs;
+        self.stats.early_dialogs = d.early_dialogs;
+        self.stats.processed_dialogs = d.processed_dialogs;
+        self.stats.expired_dialogs = d.expired_dialogs;
+        self.stats.failed_dialogs = d.failed_dialogs;
+        let (servers, clients) = self.calls.len();
+        self.stats.tx_current = (servers + clients) as u64;
         self.shared.publish(&self.stats);
     }
 
     /// When `handle_timeout` next has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_deadline()
+        let tx = self.timers.next_deadline();
+        match (tx, self.calls.dialogs.next_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -353,6 +463,16 @@ impl Engine {
     fn take_buf(&mut self) -> Vec<u8> {
         self.pool.pop().unwrap_or_else(|| Vec::with_capacity(1024))
     }
+}
+
+/// How a datagram reached this shard.
+enum Arrival {
+    /// From its own socket: it may belong elsewhere.
+    Socket,
+    /// From another shard that found this one the owner.
+    HandedOff,
+    /// From the AOR's owner, with the lookup done.
+    Located(Located),
 }
 
 fn usrloc_interval(cfg: &EngineConfig) -> Duration {

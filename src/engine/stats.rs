@@ -72,6 +72,21 @@ counters! {
     location_users => "usrloc" "location-users",
     location_contacts => "usrloc" "location-contacts",
     location_expires => "usrloc" "location-expires",
+    /// Server and client transactions created, retransmissions absorbed,
+    /// transactions held now (Kamailio tmx).
+    tx_server => "tmx" "UAS_transactions",
+    tx_client => "tmx" "UAC_transactions",
+    tx_absorbed => "tmx" "rpl_absorbed",
+    tx_current => "tmx" "active_transactions",
+    /// Requests relayed statelessly (ACK to a 2xx) and responses relayed.
+    fwd_requests => "core" "fwd_requests",
+    fwd_replies => "core" "fwd_replies",
+    /// The dialog module's statistics.
+    active_dialogs => "dialog" "active_dialogs",
+    early_dialogs => "dialog" "early_dialogs",
+    processed_dialogs => "dialog" "processed_dialogs",
+    expired_dialogs => "dialog" "expired_dialogs",
+    failed_dialogs => "dialog" "failed_dialogs",
 }
 
 impl Stats {

@@ -84,7 +84,9 @@ fn retransmission_gets_the_same_to_tag() {
 fn stateless_routing_answers() {
     let (mut e, now) = engine();
     let cases = [
-        (request("INVITE", "sip:bob@127.0.0.1", ""), "SIP/2.0 404 Not Found"),
+        // An unknown user's 404 comes from a transaction (no 100 for a MESSAGE).
+        (request("MESSAGE", "sip:bob@127.0.0.1", ""), "SIP/2.0 404 Not Found"),
+        (request("MESSAGE", "sip:127.0.0.1", ""), "SIP/2.0 484 Address Incomplete"),
         (request("INVITE", "sip:bob@example.org", ""), "SIP/2.0 403 Not relaying"),
         (request("CANCEL", "sip:bob@127.0.0.1", ""), "SIP/2.0 481 Call/Transaction Does Not Exist"),
         (request("INVITE", "sip:bob@127.0.0.1", "Max-Forwards: 0\r\n"), "SIP/2.0 400 Duplicate Max-Forwards header"),
@@ -173,7 +175,7 @@ fn hands_off_to_the_owner_and_owner_answers() {
     assert_eq!(disp, Disposition::HandOff(owner));
     assert!(out.is_empty());
     let (mut o, now) = engine_with(4, owner.0, &[]);
-    o.handle_handoff(now, Datagram { local: ListenerId(0), src: SRC.parse().unwrap(), bytes: &req });
+    o.handle_handoff(now, Datagram { local: ListenerId(0), src: SRC.parse().unwrap(), bytes: &req }, None);
     let t = o.poll_transmit().unwrap();
     assert_eq!(status(&t), "SIP/2.0 200 Keepalive");
     assert_eq!(t.dst, SRC.parse().unwrap());

@@ -9,7 +9,8 @@
 //! A binding without a q value counts as q=1.0, the highest, so an
 //! unspecified q never waits behind an explicit one.
 
-use crate::registrar::Target;
+use crate::registrar::OwnedTarget;
+use std::collections::VecDeque;
 
 /// q of a binding without one (thousandths).
 const UNSPECIFIED_Q: u16 = 1000;
@@ -18,63 +19,61 @@ const UNSPECIFIED_Q: u16 = 1000;
 /// script, route[LOCATION]: lookup() returned -1).
 pub const NOT_FOUND: (u16, &str) = (404, "Not Found");
 
-/// The branches of one request, grouped by q.
-#[derive(Debug)]
-pub struct ForkPlan<'a> {
+/// The branches of one request, grouped by q. It owns its targets: a
+/// transaction keeps the groups not tried yet until its branches fail.
+#[derive(Debug, Default)]
+pub struct ForkPlan {
     /// Highest q first; within a group, the lookup's order (older first
     /// for equal q, or as `desc_time_order` says).
-    groups: Vec<Vec<Target<'a>>>,
-    next: usize,
+    groups: VecDeque<Vec<OwnedTarget>>,
 }
 
-impl<'a> ForkPlan<'a> {
+impl ForkPlan {
     /// Groups `targets` (in lookup order) by q. `None` when there are no
     /// targets: answer `NOT_FOUND`.
-    pub fn new(targets: impl IntoIterator<Item = Target<'a>>) -> Option<ForkPlan<'a>> {
-        let mut all: Vec<Target<'a>> = targets.into_iter().collect();
+    pub fn new(targets: impl IntoIterator<Item = OwnedTarget>) -> Option<ForkPlan> {
+        let mut all: Vec<OwnedTarget> = targets.into_iter().collect();
         if all.is_empty() {
             return None;
         }
         // Stable: equal q keeps the lookup's order.
         all.sort_by_key(|t| std::cmp::Reverse(q_of(t)));
-        let mut groups: Vec<Vec<Target<'a>>> = Vec::new();
+        let mut groups: VecDeque<Vec<OwnedTarget>> = VecDeque::new();
         for t in all {
-            match groups.last_mut() {
+            match groups.back_mut() {
                 Some(g) if g.first().map(q_of) == Some(q_of(&t)) => g.push(t),
-                _ => groups.push(vec![t]),
+                _ => groups.push_back(vec![t]),
             }
         }
-        Some(ForkPlan { groups, next: 0 })
+        Some(ForkPlan { groups })
     }
 
     /// The next group to send in parallel, or `None` when every group was
     /// tried (the best final response collected so far is then relayed).
-    pub fn next_group(&mut self) -> Option<&[Target<'a>]> {
-        let g = self.groups.get(self.next)?;
-        self.next += 1;
-        Some(g)
+    pub fn next_group(&mut self) -> Option<Vec<OwnedTarget>> {
+        self.groups.pop_front()
     }
 
     /// Groups not started yet.
     pub fn remaining(&self) -> usize {
-        self.groups.len() - self.next
+        self.groups.len()
     }
 }
 
-fn q_of(t: &Target<'_>) -> u16 {
+fn q_of(t: &OwnedTarget) -> u16 {
     t.q.unwrap_or(UNSPECIFIED_Q)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registrar::{BindingFlags, Destination};
+    use crate::registrar::{BindingFlags, OwnedDestination};
     use crate::sip::transport::Transport;
 
-    fn target(uri: &'static str, q: Option<u16>) -> Target<'static> {
-        Target {
-            uri: uri.as_bytes(),
-            dst: Destination::Contact,
+    fn target(uri: &'static str, q: Option<u16>) -> OwnedTarget {
+        OwnedTarget {
+            uri: uri.as_bytes().into(),
+            dst: OwnedDestination::Contact,
             path: None,
             local: "198.51.100.1:5060".parse().unwrap(),
             transport: Transport::Udp,
@@ -83,8 +82,8 @@ mod tests {
         }
     }
 
-    fn uris(group: &[Target<'_>]) -> Vec<String> {
-        group.iter().map(|t| String::from_utf8_lossy(t.uri).into_owned()).collect()
+    fn uris(group: Vec<OwnedTarget>) -> Vec<String> {
+        group.iter().map(|t| String::from_utf8_lossy(&t.uri).into_owned()).collect()
     }
 
     #[test]
@@ -126,7 +125,7 @@ mod tests {
     #[test]
     fn one_binding_is_one_branch() {
         let mut plan = ForkPlan::new(vec![target("sip:a@192.0.2.1", Some(0))]).unwrap();
-        assert_eq!(plan.next_group().map(<[_]>::len), Some(1));
+        assert_eq!(plan.next_group().map(|g| g.len()), Some(1));
         assert!(plan.next_group().is_none());
     }
 }

@@ -4,5 +4,6 @@
 pub mod fork;
 pub mod forward;
 pub mod myself;
+pub mod next_hop;
 pub mod sanity;
 pub mod stateless;

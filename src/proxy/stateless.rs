@@ -1,6 +1,6 @@
-//! The stateless stage of Kamailio's default script (REQINIT and the
-//! replies that need no state): what to do with one received message,
-//! before transactions and the registrar exist.
+//! The stateless stage of Kamailio's default script (REQINIT, the
+//! replies that need no state, and the choice of route): what to do with
+//! one received message before any transaction or table is looked at.
 
 use super::myself::Myself;
 use super::sanity::{self, Checked, Rejection};
@@ -14,8 +14,30 @@ pub enum Decision {
     /// A REGISTER for one of our domains: the registrar answers it
     /// (Kamailio route[REGISTRAR]).
     Register,
+    /// A response: the transaction layer matches it (RFC 3261 §17.1.3).
+    Response,
+    /// The request goes to the stateful proxy, by this route.
+    Proxy(Stateful),
     /// Say nothing.
     Drop(DropReason),
+}
+
+/// Which part of the default script's routing a request takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stateful {
+    /// An initial request for one of our users: route[LOCATION] (lookup,
+    /// then one branch per binding).
+    Local,
+    /// An initial request for a foreign domain from one of ours:
+    /// route[SIPOUT], relayed to the Request-URI.
+    Foreign,
+    /// A request with a To tag: route[WITHINDLG].
+    InDialog,
+    /// CANCEL: matched to its INVITE transaction (RFC 3261 §9.2, §16.10).
+    Cancel,
+    /// ACK: to a negative final (absorbed by the INVITE server
+    /// transaction) or to a 2xx (end to end, route[WITHINDLG]).
+    Ack,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +68,7 @@ pub enum Extra {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropReason {
-    /// Malformed or unexpected response: never answered (RFC 3261 §16.7).
-    Response,
-    /// ACK without a transaction: absorbed (RFC 3261 §17.2.3, §16.10).
+    /// A malformed ACK: never answered (RFC 3261 §17).
     Ack,
 }
 
@@ -62,8 +82,7 @@ pub const SUPPORTED: &[u8] = b"Supported: ";
 
 pub fn decide(msg: &Message<'_>, myself: &Myself) -> Decision {
     let Some(rl) = msg.request_line() else {
-        // No client transactions exist yet: every response is a stray.
-        return Decision::Drop(DropReason::Response);
+        return Decision::Response;
     };
     let is_keepalive = |ruri: &Uri<'_>| is_options_to_myself(rl.method, ruri, myself);
     let checked = match sanity::check_request(msg, is_keepalive) {
@@ -77,11 +96,12 @@ pub fn decide(msg: &Message<'_>, myself: &Myself) -> Decision {
             return Decision::Reply(Reply { code: r.code(), reason: Reason::Rejected(r), extra, add_to_tag });
         }
     };
-    route(rl.method, &checked, myself)
+    let from_myself = msg.from().is_ok_and(|f| myself_domain(&f.uri, myself));
+    route(rl.method, &checked, from_myself, myself)
 }
 
-/// The default script's routing, restricted to what needs no state.
-fn route(method: Method<'_>, c: &Checked<'_>, myself: &Myself) -> Decision {
+/// The default script's routing up to the point where state is needed.
+fn route(method: Method<'_>, c: &Checked<'_>, from_myself: bool, myself: &Myself) -> Decision {
     let ruri = &c.ruri;
     let reply = |code, reason, extra| {
         Decision::Reply(Reply { code, reason: Reason::Text(reason), extra, add_to_tag: !c.to_tagged })
@@ -90,15 +110,16 @@ fn route(method: Method<'_>, c: &Checked<'_>, myself: &Myself) -> Decision {
         return reply(200, "Keepalive", Extra::Capabilities);
     }
     match method {
-        Method::Ack => Decision::Drop(DropReason::Ack),
-        // RFC 3261 §16.10: a CANCEL matching no transaction.
-        Method::Cancel => reply(481, "Call/Transaction Does Not Exist", Extra::None),
-        // Kamailio WITHINDLG: in-dialog request that is not routed to us.
-        _ if c.to_tagged => reply(404, "Not here", Extra::None),
+        Method::Ack => Decision::Proxy(Stateful::Ack),
+        Method::Cancel => Decision::Proxy(Stateful::Cancel),
+        _ if c.to_tagged => Decision::Proxy(Stateful::InDialog),
+        // route[AUTH]: `from_uri!=myself && uri!=myself` is not relayed.
+        _ if !myself_domain(ruri, myself) && from_myself => Decision::Proxy(Stateful::Foreign),
         _ if !myself_domain(ruri, myself) => reply(403, "Not relaying", Extra::None),
         Method::Register => Decision::Register,
-        // Kamailio LOCATION: no binding for this user.
-        _ => reply(404, "Not Found", Extra::None),
+        // `if ($rU==$null)`: a request to the domain itself.
+        _ if ruri.user.is_none() => reply(484, "Address Incomplete", Extra::None),
+        _ => Decision::Proxy(Stateful::Local),
     }
 }
 

@@ -71,3 +71,56 @@ pub fn lookup<'a>(
     let limit = if cfg.append_branches { usize::MAX } else { 1 };
     loc.lookup(aor.as_bytes(), now).take(limit).map(Target::of)
 }
+
+/// A lookup result that outlives the location table borrow: what one shard
+/// (the AOR's owner) hands to another (the Call-ID's owner), and what a
+/// transaction keeps for the q groups it has not tried yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedTarget {
+    pub uri: Box<[u8]>,
+    pub dst: OwnedDestination,
+    pub path: Option<Box<[u8]>>,
+    pub local: SocketAddr,
+    pub transport: Transport,
+    pub flags: BindingFlags,
+    pub q: Option<u16>,
+}
+
+/// [`Destination`], owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedDestination {
+    PathHop(Box<[u8]>),
+    Received(Box<[u8]>),
+    Contact,
+}
+
+impl OwnedTarget {
+    pub fn of(t: &Target<'_>) -> OwnedTarget {
+        OwnedTarget {
+            uri: t.uri.into(),
+            dst: match t.dst {
+                Destination::PathHop(h) => OwnedDestination::PathHop(h.into()),
+                Destination::Received(r) => OwnedDestination::Received(r.into()),
+                Destination::Contact => OwnedDestination::Contact,
+            },
+            path: t.path.map(Into::into),
+            local: t.local,
+            transport: t.transport,
+            flags: t.flags,
+            q: t.q,
+        }
+    }
+
+    /// The URI the branch is sent to (Kamailio `$du`, else the R-URI).
+    pub fn next_hop(&self) -> &[u8] {
+        match &self.dst {
+            OwnedDestination::PathHop(h) | OwnedDestination::Received(h) => h,
+            OwnedDestination::Contact => &self.uri,
+        }
+    }
+}
+
+/// [`lookup`] into owned targets.
+pub fn lookup_owned(loc: &LocationShard, aor: &Aor, now: UnixMillis, cfg: &RegistrarConfig) -> Vec<OwnedTarget> {
+    lookup(loc, aor, now, cfg).map(|t| OwnedTarget::of(&t)).collect()
+}

@@ -24,7 +24,7 @@ pub use aor::AorError;
 pub use binding::{Aor, Binding, BindingFlags, UnixMillis};
 pub use contact::{parse_q, push_q};
 pub use location::{Change, ContactOrder, Counters, LocationShard, Record};
-pub use lookup::{Destination, Target, lookup};
+pub use lookup::{Destination, OwnedDestination, OwnedTarget, Target, lookup, lookup_owned};
 pub use outcome::{SaveError, SaveOutcome, SaveResult};
 pub use reply::{write_contact, write_reply_headers};
 pub use save::{SaveRequest, save};

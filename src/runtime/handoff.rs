@@ -7,6 +7,7 @@
 //! more after that (a Dekker handshake with SeqCst fences on both sides:
 //! either the sender sees the flag, or the owner sees the datagram).
 
+use crate::engine::Located;
 use crate::ids::{ListenerId, ShardId};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::net::SocketAddr;
@@ -23,6 +24,9 @@ pub struct HandOff {
     pub local: ListenerId,
     pub src: SocketAddr,
     pub bytes: Vec<u8>,
+    /// An initial request's lookup, done by the AOR's owner for the
+    /// Call-ID's owner.
+    pub located: Option<Located>,
 }
 
 /// One shard's ends of the mesh.
@@ -111,7 +115,7 @@ mod tests {
     use super::*;
 
     fn handoff(tag: u8) -> HandOff {
-        HandOff { local: ListenerId(0), src: "192.0.2.1:5060".parse().unwrap(), bytes: vec![tag] }
+        HandOff { local: ListenerId(0), src: "192.0.2.1:5060".parse().unwrap(), bytes: vec![tag], located: None }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::engine::{Datagram, Disposition, Engine, Transmit};
 use crate::ids::ListenerId;
 use std::fs::File;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -90,11 +91,7 @@ impl Shard {
             Event::Datagram { listener, src, bytes } => {
                 let local = ListenerId(listener as u16);
                 let disposition = engine.handle_datagram(Instant::now(), Datagram { local, src, bytes });
-                if let Disposition::HandOff(owner) = disposition
-                    && !mesh.send(owner, HandOff { local, src, bytes: bytes.to_vec() })
-                {
-                    log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
-                }
+                hand_off(mesh, disposition, local, src, bytes);
             }
             Event::Sent { payload, result } => {
                 if let Err(e) = result {
@@ -108,7 +105,9 @@ impl Shard {
         self.mesh.awake();
         let now = Instant::now();
         while let Some(h) = self.mesh.recv() {
-            self.engine.handle_handoff(now, Datagram { local: h.local, src: h.src, bytes: &h.bytes });
+            let d = Datagram { local: h.local, src: h.src, bytes: &h.bytes };
+            let disposition = self.engine.handle_handoff(now, d, h.located);
+            hand_off(&mut self.mesh, disposition, h.local, h.src, &h.bytes);
         }
         if self.engine.poll_timeout().is_some_and(|t| t <= now) {
             self.engine.handle_timeout(now);
@@ -233,5 +232,17 @@ fn settle(
         } else {
             engine.recycle(t.payload);
         }
+    }
+}
+
+/// Passes a datagram to the shard the engine named, if it named one.
+fn hand_off(mesh: &mut Mesh, disposition: Disposition, local: ListenerId, src: SocketAddr, bytes: &[u8]) {
+    let (owner, located) = match disposition {
+        Disposition::Done => return,
+        Disposition::HandOff(owner) => (owner, None),
+        Disposition::HandOffLocated(owner, located) => (owner, Some(located)),
+    };
+    if !mesh.send(owner, HandOff { local, src, bytes: bytes.to_vec(), located }) {
+        log::debug!("hand-off queue to shard {} full: datagram dropped", owner.0);
     }
 }

@@ -1,0 +1,126 @@
+//! The bytes of a forwarded request (RFC 3261 §16.6) and of a relayed
+//! response (§16.7 step 9), as byte-range edits of what was received.
+
+use super::Engine;
+use crate::ids::ListenerId;
+use crate::nat::set_contact_alias;
+use crate::proxy::forward::{self, RrAddr};
+use crate::sip::edit::EditError;
+use crate::sip::list::CommaList;
+use crate::sip::transport::Transport;
+use crate::sip::{Editor, HeaderName, Message, Method};
+use std::net::SocketAddr;
+
+/// Kamailio's default `alias` parameter name (nathelper `alias_name`).
+pub(super) const ALIAS: &[u8] = b"alias";
+
+/// How an initial request is rewritten for one branch.
+pub(super) struct InitialBranch<'t> {
+    /// The new Request-URI (the binding's contact), or `None` to keep it.
+    pub ruri: Option<&'t [u8]>,
+    /// The binding's Path, to become the Route set (RFC 3327 §5.3).
+    pub path: Option<&'t [u8]>,
+    /// `;nat=yes` on our Record-Route (NATMANAGE `add_rr_param`).
+    pub nat_rr: bool,
+    pub inbound: ListenerId,
+    pub outbound: ListenerId,
+    /// Index of the branch within its request, for a distinct Via branch.
+    pub index: u32,
+}
+
+impl Engine {
+    /// Our own address on a listener, for Via and Record-Route.
+    pub(super) fn rr_addr(&self, l: ListenerId) -> RrAddr<'_> {
+        let (host, port) = self.cfg.advertised.get(usize::from(l.0)).map_or(("127.0.0.1", 5060), |(h, p)| (&h[..], *p));
+        RrAddr { host: host.as_bytes(), port, transport: Transport::Udp }
+    }
+
+    /// The Via branch of a request's `index`th branch: `index` 0 is the one
+    /// loop detection recomputes (RFC 3261 §16.3 step 4).
+    pub(super) fn via_branch(&self, msg: &Message<'_>, index: u32) -> [u8; forward::BRANCH_LEN] {
+        forward::branch_for(msg, self.calls.salt ^ u64::from(index).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// The default script from NATDETECT to t_relay for an initial
+    /// request: Max-Forwards, `set_contact_alias()` for a NATed first hop,
+    /// `remove_hf("Route")`, `record_route()` for dialog-forming methods,
+    /// the lookup's Request-URI and Path, and our Via.
+    pub(super) fn initial_branch(
+        &mut self,
+        msg: &Message<'_>,
+        src: SocketAddr,
+        nat_s: bool,
+        b: &InitialBranch<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EditError> {
+        let mut ed = std::mem::take(&mut self.calls.editor);
+        ed.clear();
+        // Checked by sanity already; a failure here only skips the edit.
+        let _ = forward::max_forwards(msg, &mut ed, forward::DEFAULT_MAX_FORWARDS);
+        if nat_s && is_first_hop(msg) {
+            let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, ALIAS, false);
+        }
+        for h in msg.headers_named(HeaderName::Route) {
+            ed.remove_header(msg, &h);
+        }
+        if matches!(msg.method(), Some(Method::Invite | Method::Subscribe | Method::Refer)) {
+            let (inb, outb) = (self.rr_addr(b.inbound), self.rr_addr(b.outbound));
+            forward::record_route(msg, &mut ed, &inb, &outb, b.nat_rr);
+        }
+        if let (Some(ruri), Some(rl)) = (b.ruri, msg.request_line()) {
+            let start = msg.offset_of(rl.uri);
+            ed.replace(start..start + rl.uri.len(), ruri);
+        }
+        if let Some(path) = b.path {
+            ed.insert_header_first(msg, HeaderName::Route, path);
+        }
+        let branch = self.via_branch(msg, b.index);
+        forward::add_via(msg, &mut ed, &self.rr_addr(b.outbound), &branch);
+        let r = ed.apply(msg.as_bytes(), out);
+        self.calls.editor = ed;
+        r
+    }
+
+    /// A response on its way upstream: our Via removed (RFC 3261 §16.7
+    /// step 3) and, from a NATed callee, its Contact aliased (NATMANAGE for
+    /// replies: `if (isbflagset(FLB_NATB) && is_first_hop()) set_contact_alias()`).
+    pub(super) fn upstream_response(
+        &mut self,
+        msg: &Message<'_>,
+        src: SocketAddr,
+        alias: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EditError> {
+        let mut ed = std::mem::take(&mut self.calls.editor);
+        ed.clear();
+        remove_top_via(msg, &mut ed);
+        if alias {
+            let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, ALIAS, false);
+        }
+        let r = ed.apply(msg.as_bytes(), out);
+        self.calls.editor = ed;
+        r
+    }
+}
+
+/// siputils `is_first_hop()` for a request: it carries a single Via, so it
+/// comes straight from the UA.
+pub(super) fn is_first_hop(msg: &Message<'_>) -> bool {
+    msg.values(HeaderName::Via).nth(1).is_none()
+}
+
+/// Deletes the first Via value: the whole header when it is the only
+/// value, else the value and the comma after it.
+pub(super) fn remove_top_via(msg: &Message<'_>, ed: &mut Editor) {
+    let Some(h) = msg.header(HeaderName::Via) else {
+        return;
+    };
+    let mut values = CommaList::new(h.value);
+    let (Some(first), second) = (values.next(), values.next()) else {
+        return;
+    };
+    match second {
+        None => ed.remove_header(msg, &h),
+        Some(next) => ed.delete(msg.offset_of(first)..msg.offset_of(next)),
+    }
+}

@@ -1,0 +1,345 @@
+//! Calls through the engine on virtual time: a registered callee behind
+//! NAT, a public caller, and every outcome RFC 3261 §16 gives a request.
+
+use crate::config::Config;
+use crate::engine::owner::Sharder;
+use crate::engine::stats::SharedStats;
+use crate::engine::{Datagram, Disposition, Engine, EngineConfig, Transmit};
+use crate::ids::{ListenerId, ShardId};
+use crate::registrar::UnixMillis;
+use crate::sip::{HeaderName, Message};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bob's phone: private contact, public NAT address.
+const BOB_NAT: &str = "198.51.100.2:40000";
+/// Alice: a public phone.
+const ALICE: &str = "203.0.113.7:5060";
+
+struct Lab {
+    e: Engine,
+    now: Instant,
+}
+
+fn lab_with(shards: u16, shard: u16, sets: &[&str]) -> Lab {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let cfg = Config::load(None, &["udp:192.0.2.1:5060".into()], &sets).unwrap();
+    let now = Instant::now();
+    let e = Engine::new(
+        now,
+        UnixMillis(1_767_225_600_000),
+        ShardId(shard),
+        Arc::new(EngineConfig::from_config(&cfg)),
+        Sharder::new(42, shards),
+        Arc::new(SharedStats::default()),
+    );
+    Lab { e, now }
+}
+
+fn lab() -> Lab {
+    let mut l = lab_with(1, 0, &[]);
+    l.register_bob();
+    l
+}
+
+impl Lab {
+    fn feed(&mut self, from: &str, bytes: &[u8]) -> Vec<Transmit> {
+        let d = Datagram { local: ListenerId(0), src: from.parse().unwrap(), bytes };
+        assert_eq!(self.e.handle_datagram(self.now, d), Disposition::Done);
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Vec<Transmit> {
+        std::iter::from_fn(|| self.e.poll_transmit()).collect()
+    }
+
+    /// Advances virtual time to `at`, firing every timer on the way.
+    fn advance(&mut self, by: Duration) -> Vec<Transmit> {
+        let end = self.now + by;
+        let mut out = Vec::new();
+        while let Some(t) = self.e.poll_timeout().filter(|t| *t <= end) {
+            self.now = self.now.max(t);
+            self.e.handle_timeout(self.now);
+            out.extend(self.drain());
+        }
+        self.now = end;
+        out
+    }
+
+    fn register_bob(&mut self) {
+        let reg = "REGISTER sip:192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKreg1;rport\r\n\
+Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.1>;tag=r1\r\nTo: <sip:bob@192.0.2.1>\r\n\
+Call-ID: reg-bob\r\nCSeq: 1 REGISTER\r\nContact: <sip:bob@10.0.0.5:5060>\r\nExpires: 3600\r\n\
+Content-Length: 0\r\n\r\n";
+        let out = self.feed(BOB_NAT, reg.as_bytes());
+        assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
+    }
+}
+
+fn first_line(t: &Transmit) -> String {
+    String::from_utf8_lossy(&t.payload).lines().next().unwrap_or_default().to_owned()
+}
+
+fn text(t: &Transmit) -> String {
+    String::from_utf8_lossy(&t.payload).into_owned()
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn invite(call_id: &str, branch: &str) -> Vec<u8> {
+    format!(
+        "INVITE sip:bob@192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 203.0.113.7:5060;branch={branch}\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>\r\n\
+Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@203.0.113.7:5060>\r\n\
+Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"
+    )
+    .into_bytes()
+}
+
+/// A response of Bob's to the INVITE as the proxy forwarded it.
+fn answer(fwd: &Transmit, code: &str, to_tag: &str, contact: bool) -> Vec<u8> {
+    let msg = Message::parse(&fwd.payload).unwrap();
+    let mut out = format!("SIP/2.0 {code}\r\n");
+    for h in msg.headers() {
+        if matches!(
+            h.name,
+            HeaderName::Via | HeaderName::From | HeaderName::CallId | HeaderName::CSeq | HeaderName::RecordRoute
+        ) {
+            out.push_str(&String::from_utf8_lossy(h.line));
+        }
+        if h.name == HeaderName::To {
+            out.push_str(&format!("To: {};tag={to_tag}\r\n", String::from_utf8_lossy(h.value)));
+        }
+    }
+    if contact {
+        out.push_str("Contact: <sip:bob@10.0.0.5:5060>\r\n");
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out.into_bytes()
+}
+
+/// Starts a call and returns the INVITE as forwarded to Bob.
+fn call(l: &mut Lab, call_id: &str) -> Transmit {
+    let out = l.feed(ALICE, &invite(call_id, "z9hG4bKa1"));
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(first_line(&out[0]), "SIP/2.0 100 trying -- your call is important to us");
+    assert_eq!(out[0].dst, addr(ALICE));
+    out.into_iter().nth(1).unwrap()
+}
+
+#[test]
+fn invite_reaches_the_natted_binding_with_record_route_and_via() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c1");
+    assert_eq!(fwd.dst, addr(BOB_NAT), "sent to the received address");
+    let m = Message::parse(&fwd.payload).unwrap();
+    assert_eq!(m.request_line().unwrap().uri, b"sip:bob@10.0.0.5:5060");
+    let rr = m.header(HeaderName::RecordRoute).unwrap().value;
+    assert_eq!(rr, b"<sip:192.0.2.1:5060;lr;nat=yes>", "callee NATed: nat=yes");
+    let via = m.via_top().unwrap();
+    assert_eq!(via.host_text, b"192.0.2.1");
+    assert!(via.branch().unwrap().starts_with(b"z9hG4bK"));
+    assert_eq!(m.values(HeaderName::Via).count(), 2);
+    assert_eq!(m.max_forwards().unwrap(), Some(69));
+    assert_eq!(m.body(), b"v=0\n");
+    assert_eq!(l.e.dialogs().counters().processed_dialogs, 1);
+}
+
+#[test]
+fn full_call_ringing_answer_ack_bye() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c2");
+    let out = l.feed(BOB_NAT, &answer(&fwd, "180 Ringing", "b1", true));
+    assert_eq!(out.len(), 1);
+    assert_eq!(first_line(&out[0]), "SIP/2.0 180 Ringing");
+    assert_eq!(out[0].dst, addr(ALICE));
+    let out = l.feed(BOB_NAT, &answer(&fwd, "200 OK", "b1", true));
+    assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
+    let ok = Message::parse(&out[0].payload).unwrap();
+    assert_eq!(ok.values(HeaderName::Via).count(), 1, "our Via removed");
+    let contact = ok.header(HeaderName::Contact).unwrap().value;
+    assert_eq!(contact, b"<sip:bob@10.0.0.5:5060;alias=198.51.100.2~40000~1>", "NATMANAGE aliased the reply");
+    assert_eq!(l.e.dialogs().counters().active_dialogs, 1);
+    // Alice's ACK follows the Record-Route and the alias.
+    let ack = "ACK sip:bob@10.0.0.5:5060;alias=198.51.100.2~40000~1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKack\r\nRoute: <sip:192.0.2.1:5060;lr;nat=yes>\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>;tag=b1\r\n\
+Call-ID: c2\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+    let out = l.feed(ALICE, ack.as_bytes());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].dst, addr(BOB_NAT));
+    let fwd_ack = Message::parse(&out[0].payload).unwrap();
+    assert_eq!(fwd_ack.request_line().unwrap().uri, b"sip:bob@10.0.0.5:5060");
+    assert!(fwd_ack.header(HeaderName::Route).is_none());
+    // Bob hangs up: his BYE goes to Alice's Contact.
+    let bye = "BYE sip:alice@203.0.113.7:5060 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKbye\r\nRoute: <sip:192.0.2.1:5060;lr;nat=yes>\r\n\
+Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.1>;tag=b1\r\nTo: <sip:alice@203.0.113.7>;tag=a1\r\n\
+Call-ID: c2\r\nCSeq: 2 BYE\r\nContact: <sip:bob@10.0.0.5:5060>\r\nContent-Length: 0\r\n\r\n";
+    let out = l.feed(BOB_NAT, bye.as_bytes());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].dst, addr(ALICE));
+    let ok = answer(&out[0], "200 OK", "a1", false);
+    let out = l.feed(ALICE, &ok);
+    assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
+    assert_eq!(out[0].dst, addr(BOB_NAT), "back to where the BYE came from");
+    assert_eq!(l.e.dialogs().counters().active_dialogs, 0);
+}
+
+#[test]
+fn a_retransmitted_invite_gets_the_last_provisional() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c3");
+    l.feed(BOB_NAT, &answer(&fwd, "180 Ringing", "b1", true));
+    let out = l.feed(ALICE, &invite("c3", "z9hG4bKa1"));
+    assert_eq!(out.len(), 1);
+    assert_eq!(first_line(&out[0]), "SIP/2.0 180 Ringing");
+    assert_eq!(l.e.stats().tx_absorbed, 1);
+}
+
+#[test]
+fn busy_is_acked_hop_by_hop_and_relayed() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c4");
+    let out = l.feed(BOB_NAT, &answer(&fwd, "486 Busy Here", "b1", false));
+    assert_eq!(out.len(), 2, "{out:?}");
+    let ack = out.iter().find(|t| first_line(t).starts_with("ACK ")).unwrap();
+    assert!(first_line(ack).starts_with("ACK sip:bob@10.0.0.5:5060"), "{}", text(ack));
+    assert_eq!(ack.dst, addr(BOB_NAT));
+    let busy = out.iter().find(|t| t.dst == addr(ALICE)).unwrap();
+    assert_eq!(first_line(busy), "SIP/2.0 486 Busy Here");
+    // Alice's ACK ends the server transaction; nothing goes on.
+    let ack = "ACK sip:bob@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKa1\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>;tag=b1\r\n\
+Call-ID: c4\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+    assert!(l.feed(ALICE, ack.as_bytes()).is_empty());
+    assert_eq!(l.e.dialogs().counters().failed_dialogs, 1);
+    // Timer I ends it; nothing is retransmitted meanwhile.
+    assert!(l.advance(Duration::from_secs(40)).is_empty());
+    assert_eq!(l.e.calls.len(), (0, 0));
+}
+
+#[test]
+fn cancel_is_answered_sent_on_and_the_invite_ends_487() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c5");
+    l.feed(BOB_NAT, &answer(&fwd, "180 Ringing", "b1", true));
+    let cancel = "CANCEL sip:bob@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKa1\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>\r\n\
+Call-ID: c5\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n";
+    let out = l.feed(ALICE, cancel.as_bytes());
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(first_line(&out[0]), "SIP/2.0 200 canceling");
+    assert_eq!(out[0].dst, addr(ALICE));
+    assert!(first_line(&out[1]).starts_with("CANCEL sip:bob@10.0.0.5:5060"));
+    assert_eq!(out[1].dst, addr(BOB_NAT));
+    let fwd_cancel = out.into_iter().nth(1).unwrap();
+    let out = l.feed(BOB_NAT, &answer(&fwd_cancel, "200 OK", "b1", false));
+    assert!(out.is_empty(), "the CANCEL's 200 is hop by hop");
+    let out = l.feed(BOB_NAT, &answer(&fwd, "487 Request Terminated", "b1", false));
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().any(|t| first_line(t).starts_with("ACK ") && t.dst == addr(BOB_NAT)));
+    let up = out.iter().find(|t| t.dst == addr(ALICE)).unwrap();
+    assert_eq!(first_line(up), "SIP/2.0 487 Request Terminated");
+}
+
+#[test]
+fn unknown_user_is_404_from_a_transaction() {
+    let mut l = lab();
+    let inv = String::from_utf8(invite("c6", "z9hG4bKx")).unwrap().replace("sip:bob@", "sip:carol@");
+    let out = l.feed(ALICE, inv.as_bytes());
+    assert_eq!(out.len(), 2);
+    assert_eq!(first_line(&out[1]), "SIP/2.0 404 Not Found");
+    // Retransmitted until the ACK (Timer G).
+    let again = l.advance(Duration::from_millis(600));
+    assert_eq!(again.len(), 1);
+    assert_eq!(first_line(&again[0]), "SIP/2.0 404 Not Found");
+}
+
+#[test]
+fn no_provisional_means_408_at_fr_timer() {
+    let mut l = lab();
+    call(&mut l, "c7");
+    let out = l.advance(Duration::from_secs(31));
+    let lines: Vec<String> = out.iter().map(first_line).collect();
+    // Timer A retransmissions (capped at T2), then the local 408 upstream.
+    assert!(lines.iter().filter(|s| s.starts_with("INVITE ")).count() >= 6, "{lines:?}");
+    let last = out.iter().rev().find(|t| t.dst == addr(ALICE)).unwrap();
+    assert_eq!(first_line(last), "SIP/2.0 408 Request Timeout");
+}
+
+#[test]
+fn ringing_forever_is_cancelled_at_fr_inv_timer() {
+    let mut l = lab_with(1, 0, &["tm.fr_inv_timer=5000"]);
+    l.register_bob();
+    let fwd = call(&mut l, "c8");
+    l.feed(BOB_NAT, &answer(&fwd, "180 Ringing", "b1", true));
+    let out = l.advance(Duration::from_millis(5100));
+    let lines: Vec<String> = out.iter().map(first_line).collect();
+    assert!(lines.iter().any(|s| s.starts_with("CANCEL sip:bob@10.0.0.5")), "{lines:?}");
+    assert!(lines.contains(&"SIP/2.0 408 Request Timeout".to_owned()), "{lines:?}");
+}
+
+#[test]
+fn in_dialog_request_without_our_route_is_404_not_here() {
+    let mut l = lab();
+    let bye = "BYE sip:bob@10.0.0.5 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKq\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>;tag=b1\r\n\
+Call-ID: c9\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+    let out = l.feed(ALICE, bye.as_bytes());
+    assert_eq!(first_line(&out[0]), "SIP/2.0 404 Not here");
+}
+
+#[test]
+fn a_retransmitted_2xx_is_relayed_without_its_transaction() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c10");
+    let ok = answer(&fwd, "200 OK", "b1", true);
+    assert_eq!(l.feed(BOB_NAT, &ok).len(), 1);
+    let again = l.feed(BOB_NAT, &ok);
+    assert_eq!(again.len(), 1);
+    assert_eq!(first_line(&again[0]), "SIP/2.0 200 OK");
+    assert_eq!(again[0].dst, addr(ALICE));
+}
+
+#[test]
+fn the_aor_owner_looks_up_and_the_call_id_owner_relays() {
+    let sharder = Sharder::new(42, 2);
+    let aor = crate::registrar::Aor(b"bob@192.0.2.1".to_vec().into_boxed_slice());
+    let aor_owner = sharder.by_aor(&aor);
+    // A Call-ID owned by the other shard.
+    let call_id = (0..100).map(|i| format!("x{i}")).find(|c| sharder.by_call_id(c.as_bytes()) != aor_owner).unwrap();
+    let mut a = lab_with(2, aor_owner.0, &[]);
+    a.register_bob();
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &invite(&call_id, "z9hG4bKz") };
+    let Disposition::HandOffLocated(owner, located) = a.e.handle_datagram(a.now, d) else {
+        panic!("expected a located hand-off")
+    };
+    assert_ne!(owner, aor_owner);
+    assert_eq!(located.0.len(), 1);
+    let mut b = lab_with(2, owner.0, &[]);
+    let inv = invite(&call_id, "z9hG4bKz");
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &inv };
+    assert_eq!(b.e.handle_handoff(b.now, d, Some(located)), Disposition::Done);
+    let out = b.drain();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1].dst, addr(BOB_NAT));
+}
+
+#[test]
+fn natted_caller_gets_contact_alias_and_nat_record_route() {
+    let mut l = lab();
+    let inv = String::from_utf8(invite("c11", "z9hG4bKn"))
+        .unwrap()
+        .replace("Via: SIP/2.0/UDP 203.0.113.7:5060", "Via: SIP/2.0/UDP 10.1.1.1:5060")
+        .replace("Contact: <sip:alice@203.0.113.7:5060>", "Contact: <sip:alice@10.1.1.1:5060>");
+    let out = l.feed("198.51.100.9:30000", inv.as_bytes());
+    let m = Message::parse(&out[1].payload).unwrap();
+    assert_eq!(m.header(HeaderName::Contact).unwrap().value, b"<sip:alice@10.1.1.1:5060;alias=198.51.100.9~30000~1>");
+    assert!(m.header(HeaderName::RecordRoute).unwrap().value.ends_with(b";nat=yes>"));
+}
