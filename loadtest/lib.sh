@@ -243,6 +243,10 @@ server_cmd() {
     kamailio)
         printf -v cmd '%q %q %q %q %q' "$KAMAILIO_RUN" "$ip" "$port" "$workers" "$rundir"
         ;;
+    forwarder)
+        # compare-calls.sh's floor: relays to the callee at FORWARD_TO.
+        printf -v cmd '%q %q %q' "$FORWARDER_BIN" "$ip:$port" "$FORWARD_TO"
+        ;;
     *) die "unknown server kind '$kind'" ;;
     esac
     echo "$cmd"
