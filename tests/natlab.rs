@@ -1,7 +1,7 @@
-//! Registration through a real NAT: network namespaces (loadtest/natlab.sh)
-//! with a UA on 192.168.77.10 behind an iptables MASQUERADE router, and
-//! sipedge on the public side at 198.51.100.1. Needs root and iptables:
-//! skipped elsewhere, mandatory under tests/run.sh.
+//! Registration and calls through a real NAT: network namespaces
+//! (loadtest/natlab.sh) with a UA on 192.168.77.10 behind an iptables
+//! MASQUERADE router, and sipedge on the public side at 198.51.100.1.
+//! Needs root and iptables: skipped elsewhere, mandatory under tests/run.sh.
 
 mod common;
 
@@ -104,7 +104,29 @@ fn register_through_masquerade_and_random_fully() {
     if !available() {
         return;
     }
-    // One lab at a time: both cases run in this one test, in order.
+    // One lab at a time: every case runs in this one test, in order.
     run_case(false);
     run_case(true);
+    calls_both_ways(false);
+    calls_both_ways(true);
+}
+
+/// loadtest/natlab-calls.sh: the public phone calls the NATed one and the
+/// NATed one calls the public one; ACK and BYE (the NATed caller's BYE
+/// included) reach the other side, with and without --random-fully.
+fn calls_both_ways(random_fully: bool) {
+    if common::tool_missing("sipp") {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/loadtest/natlab-calls.sh");
+    let out = Command::new("bash")
+        .args([script, "5"])
+        .env("SIPEDGE_BIN", env!("CARGO_BIN_EXE_sipedge"))
+        .env("NAT_RANDOM_FULLY", if random_fully { "1" } else { "0" })
+        .output()
+        .expect("run natlab-calls.sh");
+    let log = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{log}");
+    assert!(out.status.success(), "calls through the NAT failed:\n{log}");
+    assert!(log.contains("inbound: PASS") && log.contains("outbound: PASS"), "{log}");
 }

@@ -152,6 +152,10 @@ stage_doc() {
 stage_loadtest() {
     banner loadtest "loadtest/run-options.sh 2000 5 2 (SIPp OPTIONS smoke test)"
     bash loadtest/run-options.sh 2000 5 2
+    # The call conformance suite: call, busy, cancel, unknown user and no
+    # answer (fr_inv_timer shortened to 3 s so it fits a CI run).
+    banner loadtest "loadtest/call-scenarios.sh sipedge 50 (SIPp call flows, NOANSWER=1)"
+    NOANSWER=1 SIPEDGE_ARGS="--set tm.fr_inv_timer=3000 --set usrloc.db_mode=0" bash loadtest/call-scenarios.sh sipedge 50
 }
 
 stage_fuzz() {
