@@ -2,6 +2,7 @@
 //! Shard-owned data is fetched through `Shards`, which the runtime
 //! implements with messages to the owning shards.
 
+use super::dlg::{self, DlgOp, DlgReply};
 use super::jsonrpc::{Call, RpcError, str_param};
 use super::usrloc::{self, UlOp, UlReply};
 use crate::engine::stats::Stats;
@@ -22,12 +23,20 @@ pub trait Shards {
     /// Runs a usrloc operation on the shard owning its AOR (or on every
     /// shard for dump and flush) and collects the replies.
     fn usrloc(&self, op: UlOp) -> Result<Vec<UlReply>, RpcError>;
+    /// Runs a dialog operation on every shard, or on the one holding the
+    /// dialog, and collects the replies.
+    fn dialogs(&self, op: DlgOp) -> Result<Vec<DlgReply>, RpcError>;
 }
 
 pub fn dispatch(call: &Call, shards: &dyn Shards) -> Result<Value, RpcError> {
     let now = UnixMillis(shards.now_millis());
     if let Some(op) = usrloc::decode(call, now) {
         return ul(call, op?, shards, now);
+    }
+    if let Some(op) = dlg::decode(call) {
+        let op = op?;
+        let replies = shards.dialogs(op.clone())?;
+        return dlg::merge(&op, replies);
     }
     match call.method.as_str() {
         "core.version" => Ok(json!(version())),
@@ -52,6 +61,9 @@ pub const METHODS: &[&str] = &[
     "ul.rm_contact",
     "ul.add",
     "ul.flush",
+    "dlg.list",
+    "dlg.end_dlg",
+    "dlg.stats_active",
 ];
 
 fn ul(call: &Call, op: UlOp, shards: &dyn Shards, now: UnixMillis) -> Result<Value, RpcError> {
@@ -150,6 +162,9 @@ mod tests {
         fn usrloc(&self, _op: UlOp) -> Result<Vec<UlReply>, RpcError> {
             Ok(vec![UlReply::Done])
         }
+        fn dialogs(&self, _op: DlgOp) -> Result<Vec<DlgReply>, RpcError> {
+            Ok(vec![DlgReply::Stats(crate::dialog::ActiveStats { ongoing: 1, ..Default::default() })])
+        }
         fn stats(&self) -> Vec<Stats> {
             let a = Stats { rcv_requests: 3, sent_2xx: 1, ..Stats::default() };
             let b = Stats { rcv_requests: 4, ..Stats::default() };
@@ -171,6 +186,13 @@ mod tests {
         let all = dispatch(&call("stats.get_statistics", &["all"]), &Fake).unwrap();
         assert!(all.as_array().unwrap().len() > 10);
         assert!(matches!(dispatch(&call("stats.get_statistics", &[]), &Fake), Err(RpcError::InvalidParams(_))));
+    }
+
+    #[test]
+    fn dialog_methods_reach_the_shards() {
+        let v = dispatch(&call("dlg.stats_active", &[]), &Fake).unwrap();
+        assert_eq!(v["ongoing"], 1);
+        assert!(matches!(dispatch(&call("dlg.end_dlg", &["x"]), &Fake), Err(RpcError::InvalidParams(_))));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `handle_http` turns request bytes into response bytes; the runtime
 //! owns the listener.
 
+pub mod dlg;
 pub mod http;
 pub mod jsonrpc;
 pub mod methods;

@@ -1,10 +1,12 @@
 //! The control listener thread: HTTP on `[control] listen`, one request
 //! per connection, answered by the sans-IO `control::handle_http`.
 
+use crate::control::dlg::{DlgOp, DlgReply};
 use crate::control::handle_http;
 use crate::control::jsonrpc::RpcError;
 use crate::control::methods::Shards;
 use crate::control::usrloc::{self, UlOp, UlReply};
+use crate::dialog::handle_owner;
 use crate::engine::owner::Sharder;
 use crate::engine::stats::{SharedStats, Stats};
 use crossbeam_channel::Sender;
@@ -20,10 +22,10 @@ const POLL: Duration = Duration::from_millis(50);
 /// A client that sends nothing for this long is dropped.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A usrloc operation for one shard, with where to send its reply.
-pub struct ShardCmd {
-    pub op: UlOp,
-    pub reply: Sender<UlReply>,
+/// An operation for one shard, with where to send its reply.
+pub enum ShardCmd {
+    Usrloc { op: UlOp, reply: Sender<UlReply> },
+    Dialog { op: DlgOp, reply: Sender<DlgReply> },
 }
 
 /// How long the control thread waits for a shard (shards poll their
@@ -60,15 +62,37 @@ impl Shards for RuntimeShards {
             Some(aor) => vec![usize::from(self.sharder.by_aor(aor).0)],
             None => (0..self.links.len()).collect(),
         };
-        let mut replies = Vec::with_capacity(shards.len());
-        for i in shards {
-            let (tx, rx) = crossbeam_channel::bounded(1);
-            let sent = self.links[i].send(ShardCmd { op: op.clone(), reply: tx });
-            let reply = sent.ok().and_then(|()| rx.recv_timeout(SHARD_TIMEOUT).ok());
-            replies.push(reply.ok_or_else(|| RpcError::Failed(500, format!("shard {i} did not answer")))?);
-        }
-        Ok(replies)
+        ask(&self.links, shards, |reply| ShardCmd::Usrloc { op: op.clone(), reply })
     }
+
+    fn dialogs(&self, op: DlgOp) -> Result<Vec<DlgReply>, RpcError> {
+        let shards: Vec<usize> = match &op {
+            DlgOp::End { handle, .. } => {
+                let owner = handle_owner(*handle, self.sharder.shards())
+                    .ok_or_else(|| RpcError::Failed(404, "Dialog not found".into()))?;
+                vec![usize::from(owner.0)]
+            }
+            DlgOp::List | DlgOp::StatsActive => (0..self.links.len()).collect(),
+        };
+        ask(&self.links, shards, |reply| ShardCmd::Dialog { op: op.clone(), reply })
+    }
+}
+
+/// Sends `cmd` to each of `shards` and collects their replies in order.
+fn ask<R>(
+    links: &[Sender<ShardCmd>],
+    shards: Vec<usize>,
+    cmd: impl Fn(Sender<R>) -> ShardCmd,
+) -> Result<Vec<R>, RpcError> {
+    let mut replies = Vec::with_capacity(shards.len());
+    for i in shards {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let link = links.get(i).ok_or_else(|| RpcError::Failed(404, "no such shard".into()))?;
+        let sent = link.send(cmd(tx));
+        let reply = sent.ok().and_then(|()| rx.recv_timeout(SHARD_TIMEOUT).ok());
+        replies.push(reply.ok_or_else(|| RpcError::Failed(500, format!("shard {i} did not answer")))?);
+    }
+    Ok(replies)
 }
 
 fn unix_now() -> u64 {

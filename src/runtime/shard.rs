@@ -135,15 +135,22 @@ impl Shard {
         Ok(())
     }
 
-    /// usrloc operations from the control listener.
+    /// usrloc and dialog operations from the control listener.
     fn commands(&mut self, now: Instant) {
         while let Ok(cmd) = self.control.try_recv() {
-            let flush = matches!(cmd.op, UlOp::Flush);
-            let reply = self.engine.usrloc(cmd.op, now);
-            if flush {
-                self.persist.flush_now(&mut self.engine);
+            match cmd {
+                ShardCmd::Usrloc { op, reply } => {
+                    let flush = matches!(op, UlOp::Flush);
+                    let r = self.engine.usrloc(op, now);
+                    if flush {
+                        self.persist.flush_now(&mut self.engine);
+                    }
+                    let _ = reply.send(r);
+                }
+                ShardCmd::Dialog { op, reply } => {
+                    let _ = reply.send(self.engine.dialog_rpc(op, now));
+                }
             }
-            let _ = cmd.reply.send(reply);
         }
     }
 

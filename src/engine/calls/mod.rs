@@ -18,6 +18,8 @@ mod reply;
 mod request;
 
 use super::{Engine, TimerEvent, Transmit};
+use crate::control::dlg::{DlgOp, DlgReply};
+use crate::control::jsonrpc::RpcError;
 use crate::dialog::{DialogConfig, Dialogs};
 use crate::ids::ListenerId;
 use crate::proxy::fork::ForkPlan;
@@ -287,19 +289,35 @@ impl Engine {
         &self.calls.dialogs
     }
 
+    /// A `dlg.*` RPC on this shard's dialogs.
+    pub fn dialog_rpc(&mut self, op: DlgOp, now: Instant) -> DlgReply {
+        match op {
+            DlgOp::List => DlgReply::List(crate::dialog::rpc::list(&self.calls.dialogs)),
+            DlgOp::StatsActive => DlgReply::Stats(crate::dialog::ActiveStats::of(&self.calls.dialogs)),
+            DlgOp::End { handle, extra } => match self.calls.dialogs.terminate(handle, now).map(|_| ()) {
+                Ok(()) if self.send_byes(now, handle, extra.as_bytes()) => DlgReply::Ended,
+                Ok(()) => DlgReply::Failed(RpcError::Failed(500, "Failed to build the BYEs".into())),
+                Err(crate::dialog::DialogError::NotFound) => {
+                    DlgReply::Failed(RpcError::Failed(404, "Dialog not found".into()))
+                }
+                Err(e) => DlgReply::Failed(RpcError::Failed(500, e.to_string())),
+            },
+        }
+    }
+
     /// The dialog timers that are due. With `send_bye`, a confirmed dialog
     /// that timed out is ended with a BYE to each side.
     pub(super) fn dialog_timeouts(&mut self, now: Instant) {
         for expired in self.calls.dialogs.handle_timeout(now) {
             if expired.send_bye {
-                self.send_byes(now, expired.handle);
+                self.send_byes(now, expired.handle, b"");
             }
         }
     }
 
     /// `dlg_bye_all`: a BYE to the caller and one to the callee, each in a
     /// client transaction of its own.
-    pub(super) fn send_byes(&mut self, now: Instant, handle: crate::dialog::DialogHandle) -> bool {
+    pub(super) fn send_byes(&mut self, now: Instant, handle: crate::dialog::DialogHandle, extra: &[u8]) -> bool {
         let Some(dialog) = self.calls.dialogs.get(handle) else { return false };
         let local = ListenerId(0);
         let via = |this: &Engine, side: u64| {
@@ -310,7 +328,7 @@ impl Engine {
             v
         };
         let (to_caller, to_callee) = (via(self, 1), via(self, 2));
-        let Ok(byes) = crate::dialog::build_byes(dialog, &to_caller, &to_callee, b"") else { return false };
+        let Ok(byes) = crate::dialog::build_byes(dialog, &to_caller, &to_callee, extra) else { return false };
         for bye in byes {
             let mut ed = Editor::new();
             let Ok(m) = Message::parse(&bye.bytes) else { continue };

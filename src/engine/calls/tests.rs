@@ -343,3 +343,62 @@ fn natted_caller_gets_contact_alias_and_nat_record_route() {
     assert_eq!(m.header(HeaderName::Contact).unwrap().value, b"<sip:alice@10.1.1.1:5060;alias=198.51.100.9~30000~1>");
     assert!(m.header(HeaderName::RecordRoute).unwrap().value.ends_with(b";nat=yes>"));
 }
+
+/// Answers the call `c` and ACKs it; returns nothing left to send.
+fn answered(l: &mut Lab, c: &str) {
+    let fwd = call(l, c);
+    l.feed(BOB_NAT, &answer(&fwd, "200 OK", "b1", true));
+    let ack = format!(
+        "ACK sip:bob@10.0.0.5:5060;alias=198.51.100.2~40000~1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKack\r\nRoute: <sip:192.0.2.1:5060;lr;nat=yes>\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>;tag=b1\r\n\
+Call-ID: {c}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    );
+    l.feed(ALICE, ack.as_bytes());
+}
+
+#[test]
+fn dlg_rpc_lists_counts_and_ends_a_call_with_two_byes() {
+    use crate::control::dlg::{DlgOp, DlgReply};
+    let mut l = lab();
+    answered(&mut l, "c12");
+    let DlgReply::Stats(s) = l.e.dialog_rpc(DlgOp::StatsActive, l.now) else { panic!() };
+    assert_eq!(s.ongoing, 1);
+    let DlgReply::List(list) = l.e.dialog_rpc(DlgOp::List, l.now) else { panic!() };
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["state"], 4);
+    assert_eq!(list[0]["call-id"], "c12");
+    let handle = crate::dialog::DialogHandle {
+        h_entry: list[0]["h_entry"].as_u64().unwrap() as u32,
+        h_id: list[0]["h_id"].as_u64().unwrap() as u32,
+    };
+    let end = DlgOp::End { handle, extra: "X-Reason: admin\r\n".into() };
+    assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Ended));
+    let byes = l.drain();
+    assert_eq!(byes.len(), 2, "{byes:?}");
+    let to_alice = byes.iter().find(|t| t.dst == addr(ALICE)).expect("a BYE to the caller");
+    let to_bob = byes.iter().find(|t| t.dst == addr(BOB_NAT)).expect("a BYE to the callee, through its alias");
+    assert!(first_line(to_alice).starts_with("BYE sip:alice@203.0.113.7:5060"));
+    assert_eq!(first_line(to_bob), "BYE sip:bob@10.0.0.5:5060 SIP/2.0", "alias removed from the R-URI");
+    assert!(text(to_bob).contains("X-Reason: admin\r\n"));
+    assert_eq!(l.e.dialogs().counters().active_dialogs, 0);
+    // The BYEs are retransmitted until answered.
+    let again = l.advance(Duration::from_millis(600));
+    assert_eq!(again.iter().filter(|t| first_line(t).starts_with("BYE ")).count(), 2);
+    let unknown = crate::dialog::DialogHandle { h_entry: 1, h_id: 999 };
+    let end = DlgOp::End { handle: unknown, extra: String::new() };
+    assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Failed(_)));
+}
+
+#[test]
+fn a_confirmed_dialog_times_out_with_byes_when_send_bye_is_on() {
+    let mut l = lab_with(1, 0, &["dialog.default_timeout=10", "dialog.send_bye=true"]);
+    l.register_bob();
+    answered(&mut l, "c13");
+    assert_eq!(l.e.dialogs().counters().active_dialogs, 1);
+    // Before T1 passes again: each BYE once, not yet retransmitted.
+    let out = l.advance(Duration::from_millis(10_300));
+    let byes: Vec<String> = out.iter().map(first_line).filter(|s| s.starts_with("BYE ")).collect();
+    assert_eq!(byes.len(), 2, "{byes:?}");
+    assert_eq!(l.e.dialogs().counters().expired_dialogs, 1);
+}
