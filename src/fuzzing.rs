@@ -22,14 +22,33 @@ pub fn exercise_message(data: &[u8]) {
     me.add("127.0.0.1", Some(5060));
     let _ = stateless::decide(&m, &me);
     let _ = Sharder::new(1, 4).owner(&m);
-    // The whole engine step, registrar included.
+    // The whole engine step, registrar and stateful proxy included: with a
+    // registered user and a call to it in progress, the input arrives
+    // once from a stranger and once from the callee, then every timer runs.
     let cfg = crate::config::Config::default();
-    let mut e = crate::engine::Engine::standalone(std::time::Instant::now(), &cfg);
-    let src = ([203, 0, 113, 7], 40112).into();
-    e.handle_datagram(
-        std::time::Instant::now(),
-        crate::engine::Datagram { local: crate::ids::ListenerId(0), src, bytes: data },
-    );
+    let now = std::time::Instant::now();
+    let mut e = crate::engine::Engine::standalone(now, &cfg);
+    let callee = ([192, 0, 2, 9], 5060).into();
+    feed(&mut e, now, ([203, 0, 113, 7], 40112).into(), SEED_REGISTER);
+    feed(&mut e, now, ([203, 0, 113, 8], 5060).into(), SEED_INVITE);
+    feed(&mut e, now, ([203, 0, 113, 7], 40112).into(), data);
+    feed(&mut e, now, callee, data);
+    let later = now + std::time::Duration::from_secs(200);
+    e.handle_timeout(later);
+    while e.poll_transmit().is_some() {}
+}
+
+const SEED_REGISTER: &[u8] = b"REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKr\r\n\
+From: <sip:bob@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: r\r\nCSeq: 1 REGISTER\r\n\
+Contact: <sip:bob@192.0.2.9>\r\nContent-Length: 0\r\n\r\n";
+
+const SEED_INVITE: &[u8] = b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.8;branch=z9hG4bKi\r\n\
+From: <sip:alice@203.0.113.8>;tag=a\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: fuzz-call\r\nCSeq: 1 INVITE\r\n\
+Contact: <sip:alice@203.0.113.8>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+
+fn feed(e: &mut crate::engine::Engine, now: std::time::Instant, src: std::net::SocketAddr, bytes: &[u8]) {
+    let d = crate::engine::Datagram { local: crate::ids::ListenerId(0), src, bytes };
+    e.handle_datagram(now, d);
     while e.poll_transmit().is_some() {}
 }
 
