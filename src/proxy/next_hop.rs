@@ -25,7 +25,7 @@ pub fn uri_destination(uri: &[u8]) -> Option<SocketAddr> {
         Some(m) => parse_ip(m)?,
         None => host_ip(uri.host?)?,
     };
-    Some(SocketAddr::new(ip, uri.port.unwrap_or(DEFAULT_SIP_PORT)))
+    unicast(SocketAddr::new(ip, uri.port.unwrap_or(DEFAULT_SIP_PORT)))
 }
 
 /// Where a response to the request that carried `via` is sent, as a UDP
@@ -39,7 +39,19 @@ pub fn via_destination(via: &Via<'_>) -> Option<SocketAddr> {
     };
     let rport = via.rport().flatten().and_then(|p| std::str::from_utf8(p).ok()?.parse::<u16>().ok());
     let port = rport.or(via.port).unwrap_or(DEFAULT_SIP_PORT);
-    Some(SocketAddr::new(ip, port))
+    unicast(SocketAddr::new(ip, port))
+}
+
+/// Only a unicast address with a port is a destination: a message never
+/// goes to a broadcast, multicast or unspecified address (RFC 4475 §3.3.10:
+/// a proxy must not relay a response to a broadcast Via).
+fn unicast(addr: SocketAddr) -> Option<SocketAddr> {
+    let ok = addr.port() != 0
+        && match addr.ip() {
+            IpAddr::V4(v4) => !(v4.is_broadcast() || v4.is_multicast() || v4.is_unspecified()),
+            IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
+        };
+    ok.then_some(addr)
 }
 
 /// A response relayed without a transaction (a retransmitted 2xx, RFC
@@ -90,6 +102,9 @@ mod tests {
         );
         assert_eq!(v("SIP/2.0/UDP 10.0.0.5;received=198.51.100.2"), Some("198.51.100.2:5060".parse().unwrap()));
         assert_eq!(v("SIP/2.0/UDP ua.example.com;branch=z9hG4bKa"), None);
+        assert_eq!(v("SIP/2.0/UDP 255.255.255.255;branch=z9hG4bKa"), None, "RFC 4475 §3.3.10");
+        assert_eq!(v("SIP/2.0/UDP 224.0.1.75;branch=z9hG4bKa"), None);
+        assert_eq!(v("SIP/2.0/UDP 10.0.0.5;received=0.0.0.0"), None);
     }
 
     #[test]
