@@ -7,6 +7,7 @@ use crate::nat::set_contact_alias;
 use crate::proxy::forward::{self, RrAddr};
 use crate::sip::edit::EditError;
 use crate::sip::list::CommaList;
+use crate::sip::response::write_via_with_source;
 use crate::sip::transport::Transport;
 use crate::sip::{Editor, HeaderName, Message, Method};
 use std::net::SocketAddr;
@@ -57,6 +58,7 @@ impl Engine {
         ed.clear();
         // Checked by sanity already; a failure here only skips the edit.
         let _ = forward::max_forwards(msg, &mut ed, forward::DEFAULT_MAX_FORWARDS);
+        mark_source(msg, &mut ed, src);
         if nat_s && is_first_hop(msg) {
             let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, ALIAS, false);
         }
@@ -100,6 +102,17 @@ impl Engine {
         let r = ed.apply(msg.as_bytes(), out);
         self.calls.editor = ed;
         r
+    }
+}
+
+/// `force_rport()` on a request being forwarded: its top Via gets
+/// `received` and `rport` with the source address (RFC 3261 §18.2.1, RFC
+/// 3581 §4), so every response finds the way back through a NAT, the
+/// ones relayed without a transaction (retransmitted 2xx) included.
+pub(super) fn mark_source(msg: &Message<'_>, ed: &mut Editor, src: SocketAddr) {
+    if let Some(h) = msg.header(HeaderName::Via) {
+        let start = msg.offset_of(h.value);
+        ed.replace_with(start..start + h.value.len(), |a| write_via_with_source(h.value, src, a));
     }
 }
 

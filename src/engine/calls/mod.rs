@@ -53,6 +53,8 @@ pub(crate) struct Calls {
     /// Salt of our Via branches (`forward::branch_for`): fixed, so every
     /// shard and every restart computes the same branch for a request.
     salt: u64,
+    /// Random per process: the branches of BYEs this proxy originates.
+    bye_salt: u64,
     editor: Editor,
 }
 
@@ -84,8 +86,11 @@ struct Fork {
     plan: ForkPlan,
     /// A CANCEL came: no further groups (RFC 3261 §16.10).
     canceled: bool,
-    /// A 2xx went upstream: the rest is cancelled.
+    /// A final went upstream (a 2xx, or the best when all branches
+    /// failed): nothing else is sent through the server transaction.
     answered: bool,
+    /// The dialog was created, from the first branch that went out.
+    dialog_fed: bool,
 }
 
 /// A request this shard sent: a branch, a CANCEL or a BYE of its own.
@@ -131,6 +136,10 @@ impl Calls {
             next: 0,
             dialogs: Dialogs::new(dialog, now, wall, shard, shards),
             salt: 0x7369_7065_6467_6521,
+            bye_salt: {
+                use std::hash::{BuildHasher, Hasher};
+                std::collections::hash_map::RandomState::new().build_hasher().finish() & 0xffff_ffff
+            },
             editor: Editor::new(),
         }
     }
@@ -320,15 +329,21 @@ impl Engine {
     pub(super) fn send_byes(&mut self, now: Instant, handle: crate::dialog::DialogHandle, extra: &[u8]) -> bool {
         let Some(dialog) = self.calls.dialogs.get(handle) else { return false };
         let local = ListenerId(0);
+        // A branch no other shard or earlier run of this proxy uses: the
+        // shard, a per-process random salt and a per-shard counter.
         let via = |this: &Engine, side: u64| {
             let addr = this.rr_addr(local);
             let mut v = b"SIP/2.0/UDP ".to_vec();
             v.extend_from_slice(addr.host);
-            v.extend_from_slice(format!(":{};branch=z9hG4bKdlg{:x}{side}", addr.port, this.calls.next).as_bytes());
+            let (shard, salt, n) = (this.shard.0, this.calls.bye_salt, this.calls.next);
+            v.extend_from_slice(
+                format!(":{};branch=z9hG4bKdlg{shard:x}.{salt:x}.{n:x}.{side};rport", addr.port).as_bytes(),
+            );
             v
         };
         let (to_caller, to_callee) = (via(self, 1), via(self, 2));
         let Ok(byes) = crate::dialog::build_byes(dialog, &to_caller, &to_callee, extra) else { return false };
+        let mut sent = 0;
         for bye in byes {
             let mut ed = Editor::new();
             let Ok(m) = Message::parse(&bye.bytes) else { continue };
@@ -353,9 +368,9 @@ impl Engine {
                 nat_b: false,
                 first_hop: false,
             };
-            self.start_client(now, Packet::from(bytes), info);
+            sent += usize::from(self.start_client(now, Packet::from(bytes), info).is_some());
         }
-        true
+        sent > 0
     }
 }
 

@@ -74,14 +74,12 @@ impl Engine {
             self.recycle(bytes);
             return;
         }
-        if let Ok(up) = Message::parse(&bytes)
-            && let Err(e) = self.calls.dialogs.on_reply(&up, now)
-        {
-            log::debug!("reply not tracked: {e}");
-        }
         if code >= 300 {
             return self.branch_final(now, cid, info, code, Some(bytes));
         }
+        // The dialog sees what goes upstream (Kamailio TMCB_RESPONSE_READY):
+        // provisionals and 2xx now, a failure only as the fork's best.
+        self.dialog_reply(now, &bytes);
         self.stats.fwd_replies += 1;
         let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()) else {
             // The server transaction ended with an earlier 2xx: a 2xx from
@@ -93,7 +91,11 @@ impl Engine {
             }
             return;
         };
-        if code >= 200 {
+        if code >= 200 && fork.answered {
+            // Step 5: every 2xx goes upstream, even after a final was sent
+            // (the server transaction no longer takes one).
+            self.out.push_back(Transmit { local: info.upstream.local, dst: info.upstream.addr, payload: bytes });
+        } else if code >= 200 {
             // Step 10: a 2xx ends the fork; the other branches are cancelled.
             fork.answered = true;
             fork.open.retain(|&c| c != cid);
@@ -140,6 +142,17 @@ impl Engine {
             return;
         };
         fork.open.swap_remove(pos);
+        if code >= 600 {
+            // Step 5 (RFC 3261 §16.7): a 6xx cancels the other branches and
+            // no further ones start.
+            fork.canceled = true;
+            let others = std::mem::take(&mut fork.open);
+            self.cancel_branches(now, &others);
+            if let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()) {
+                fork.open = others;
+            }
+        }
+        let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()) else { return };
         let last = fork.open.is_empty();
         let bytes = match bytes {
             Some(b) => b,
@@ -171,19 +184,40 @@ impl Engine {
         }
         fork.answered = true;
         match fork.best.take() {
-            Some((code, bytes)) => {
+            Some((code, mut bytes)) => {
+                // Step 6 (tm remap_503_500): a 503 goes upstream as 500,
+                // so the caller does not take it for this proxy's state.
+                let code = if code == 503 { remap_503(&mut bytes) } else { code };
                 self.stats.fwd_replies += 1;
+                self.dialog_reply(now, &bytes);
                 self.send_upstream(now, sid, code, bytes);
             }
             None => self.local_reply(now, sid, 500, "Server Internal Error"),
         }
     }
+
+    fn dialog_reply(&mut self, now: Instant, bytes: &[u8]) {
+        if let Ok(up) = Message::parse(bytes)
+            && let Err(e) = self.calls.dialogs.on_reply(&up, now)
+        {
+            log::debug!("reply not tracked: {e}");
+        }
+    }
 }
 
 /// RFC 3261 §16.7 step 6: a 6xx beats everything, then the lowest class
-/// and code. (The RFC also turns a 503 into a 500; Kamailio does not.)
+/// and code.
 fn rank(code: u16) -> u16 {
     if code >= 600 { 0 } else { code }
+}
+
+/// Rewrites the status code of `SIP/2.0 503 ...` to 500, keeping the
+/// reason phrase (Kamailio tm's remap_503_500).
+fn remap_503(bytes: &mut [u8]) -> u16 {
+    if bytes.get(8..11) == Some(b"503") {
+        bytes[8..11].copy_from_slice(b"500");
+    }
+    500
 }
 
 /// Reason phrases of the finals tm generates for a branch.

@@ -2,7 +2,7 @@
 //! default script: LOCATION and SIPOUT for initial requests, WITHINDLG for
 //! requests in a dialog, CANCEL, and the ACKs of both kinds.
 
-use super::branch::{InitialBranch, is_first_hop};
+use super::branch::{InitialBranch, is_first_hop, mark_source};
 use super::{ClientInfo, Fork, Peer, ServerEntry, TxId};
 use crate::engine::{Datagram, Engine};
 use crate::nat::{DEFAULT_ALIAS_NAME, RuriAlias, handle_ruri_alias, nat_uac_test, set_contact_alias};
@@ -166,7 +166,14 @@ impl Engine {
             log::warn!("branch not built: {e}");
             return;
         }
-        if index == 0
+        // The dialog is created from the first branch that goes out.
+        let first = self
+            .calls
+            .servers
+            .get_mut(&sid)
+            .and_then(|e| e.fork.as_mut())
+            .is_some_and(|f| !std::mem::replace(&mut f.dialog_fed, true));
+        if first
             && msg.method() == Some(Method::Invite)
             && let Ok(fwd) = Message::parse(&bytes)
             && let Err(e) = self.calls.dialogs.on_request(&fwd, now)
@@ -228,6 +235,7 @@ impl Engine {
                 (dst, route.nat, true)
             }
         };
+        mark_source(msg, &mut ed, d.src);
         // NATDETECT runs on every request.
         let nat_s = nat_uac_test(msg, d.src, Transport::Udp, self.cfg.nat_tests, true);
         if nat_s && is_first_hop(msg) {
@@ -262,12 +270,17 @@ impl Engine {
             ClientInfo { peer, server: Some(sid), upstream: Peer { local: d.local, addr: d.src }, nat_b, first_hop };
         if let Some(e) = self.calls.servers.get_mut(&sid) {
             e.nat_s = nat_s;
-            e.fork = Some(Fork { started: 1, ..Fork::default() });
+            e.fork = Some(Fork { started: 1, dialog_fed: true, ..Fork::default() });
         }
-        if let Some(cid) = self.start_client(now, packet, info)
-            && let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut())
-        {
-            fork.open.push(cid);
+        match self.start_client(now, packet, info) {
+            Some(cid) => {
+                if let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()) {
+                    fork.open.push(cid);
+                }
+            }
+            // Never leave the request unanswered (Kamailio: t_relay failed,
+            // sl_reply_error).
+            None => self.local_reply(now, sid, 500, "Server Internal Error"),
         }
     }
 

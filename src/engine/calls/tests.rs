@@ -273,13 +273,20 @@ fn no_provisional_means_408_at_fr_timer() {
     assert_eq!(first_line(last), "SIP/2.0 408 Request Timeout");
 }
 
-#[test]
-fn ringing_forever_is_cancelled_at_fr_inv_timer() {
+/// A call that rings past a 5 s fr_inv_timer: the forwarded INVITE and
+/// what the proxy sent when the timer fired.
+fn ring_out(call_id: &str) -> (Lab, Transmit, Vec<Transmit>) {
     let mut l = lab_with(1, 0, &["tm.fr_inv_timer=5000"]);
     l.register_bob();
-    let fwd = call(&mut l, "c8");
+    let fwd = call(&mut l, call_id);
     l.feed(BOB_NAT, &answer(&fwd, "180 Ringing", "b1", true));
     let out = l.advance(Duration::from_millis(5100));
+    (l, fwd, out)
+}
+
+#[test]
+fn ringing_forever_is_cancelled_at_fr_inv_timer() {
+    let (_, _, out) = ring_out("c8");
     let lines: Vec<String> = out.iter().map(first_line).collect();
     assert!(lines.iter().any(|s| s.starts_with("CANCEL sip:bob@10.0.0.5")), "{lines:?}");
     assert!(lines.contains(&"SIP/2.0 408 Request Timeout".to_owned()), "{lines:?}");
@@ -401,4 +408,77 @@ fn a_confirmed_dialog_times_out_with_byes_when_send_bye_is_on() {
     let byes: Vec<String> = out.iter().map(first_line).filter(|s| s.starts_with("BYE ")).collect();
     assert_eq!(byes.len(), 2, "{byes:?}");
     assert_eq!(l.e.dialogs().counters().expired_dialogs, 1);
+}
+
+const BOB2: &str = "198.51.100.3:41000";
+
+impl Lab {
+    /// A second phone of Bob's, public, registered from BOB2.
+    fn register_bob_desk(&mut self) {
+        let reg = "REGISTER sip:192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 198.51.100.3:41000;branch=z9hG4bKreg2;rport\r\n\
+Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.1>;tag=r2\r\nTo: <sip:bob@192.0.2.1>\r\n\
+Call-ID: reg-bob-desk\r\nCSeq: 1 REGISTER\r\nContact: <sip:bob@198.51.100.3:41000>\r\nExpires: 3600\r\n\
+Content-Length: 0\r\n\r\n";
+        let out = self.feed(BOB2, reg.as_bytes());
+        assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
+    }
+}
+
+/// An INVITE forked to both of Bob's phones: (to the NATed one, to the desk one).
+fn forked_call(l: &mut Lab, call_id: &str) -> (Transmit, Transmit) {
+    let out = l.feed(ALICE, &invite(call_id, "z9hG4bKf1"));
+    assert_eq!(out.len(), 3, "100 and two branches: {out:?}");
+    let mut out = out;
+    let mut take = |a: &str| {
+        let i = out.iter().position(|t| t.dst == addr(a)).unwrap();
+        out.swap_remove(i)
+    };
+    let nat = take(BOB_NAT);
+    (nat, take(BOB2))
+}
+
+#[test]
+fn the_callers_via_carries_received_and_rport() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c14");
+    let m = Message::parse(&fwd.payload).unwrap();
+    let vias: Vec<_> = m.vias().map(|v| v.unwrap()).collect();
+    assert_eq!(vias[1].received(), Some(&b"203.0.113.7"[..]));
+    assert_eq!(vias[1].rport(), Some(Some(&b"5060"[..])));
+}
+
+#[test]
+fn a_6xx_cancels_the_other_branches_and_wins() {
+    let mut l = lab();
+    l.register_bob_desk();
+    let (nat, desk) = forked_call(&mut l, "c15");
+    l.feed(BOB_NAT, &answer(&nat, "180 Ringing", "b1", true));
+    l.feed(BOB2, &answer(&desk, "180 Ringing", "b2", true));
+    let out = l.feed(BOB_NAT, &answer(&nat, "603 Decline", "b1", false));
+    let cancel = out.iter().find(|t| first_line(t).starts_with("CANCEL ")).expect("the desk phone is cancelled");
+    assert_eq!(cancel.dst, addr(BOB2));
+    assert!(out.iter().all(|t| t.dst != addr(ALICE)), "the 603 waits for the other branch");
+    let out = l.feed(BOB2, &answer(&desk, "487 Request Terminated", "b2", false));
+    let up = out.iter().find(|t| t.dst == addr(ALICE)).unwrap();
+    assert_eq!(first_line(up), "SIP/2.0 603 Decline");
+}
+
+#[test]
+fn a_2xx_after_the_final_still_goes_upstream() {
+    let (mut l, fwd, out) = ring_out("c16");
+    assert!(out.iter().any(|t| first_line(t) == "SIP/2.0 408 Request Timeout"));
+    // Bob picked up as the CANCEL was on its way.
+    let out = l.feed(BOB_NAT, &answer(&fwd, "200 OK", "b1", true));
+    let up = out.iter().find(|t| t.dst == addr(ALICE)).expect("the 200 is relayed");
+    assert_eq!(first_line(up), "SIP/2.0 200 OK");
+}
+
+#[test]
+fn a_503_goes_upstream_as_500() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c17");
+    let out = l.feed(BOB_NAT, &answer(&fwd, "503 Service Unavailable", "b1", false));
+    let up = out.iter().find(|t| t.dst == addr(ALICE)).unwrap();
+    assert_eq!(first_line(up), "SIP/2.0 500 Service Unavailable");
 }
