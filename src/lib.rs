@@ -1,8 +1,9 @@
 //! sipedge: a SIP edge proxy, registrar and media relay for phones behind
 //! NAT, sharded thread-per-core. See DESIGN.md for the architecture.
 
-// Only runtime/ring may use `unsafe` (the io_uring buffers the kernel
-// writes); it says why at each use.
+// Only runtime/ring (the io_uring buffers the kernel writes) and
+// runtime/steer (loading and attaching the eBPF program) may use `unsafe`;
+// they say why at each use.
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 

@@ -61,6 +61,9 @@ pub struct CoreConfig {
     /// sipedge: cores to pin shards to; shard i runs on `cores[i]`.
     /// Empty = cores 0..children.
     pub cores: Vec<usize>,
+    /// sipedge: let the kernel deliver each datagram to the shard owning
+    /// its Call-ID (an eBPF program on the SO_REUSEPORT group).
+    pub steering: bool,
     /// sipedge: largest SIP datagram accepted, in bytes (Kamailio BUF_SIZE).
     pub max_msg_size: usize,
     /// Kamailio `server_signature`: add `server_header` to local replies.
@@ -82,6 +85,7 @@ impl Default for CoreConfig {
             alias: Vec::new(),
             children: 0,
             cores: Vec::new(),
+            steering: true,
             max_msg_size: 16384,
             server_signature: true,
             server_header: "Server: sipedge".to_owned(),

@@ -210,7 +210,7 @@ fn type_errors_name_key_value_reason() {
 
 #[test]
 fn unknown_keys_and_sections() {
-    let keys = "listen, alias, children, cores, max_msg_size, server_signature, server_header, debug";
+    let keys = "listen, alias, children, cores, steering, max_msg_size, server_signature, server_header, debug";
     assert_eq!(error("[core]\ncolour = \"blue\""), format!("core.colour: unknown key (known keys in [core]: {keys})"));
     assert_eq!(
         with_sets(&["core.colour=blue"]).unwrap_err().to_string(),

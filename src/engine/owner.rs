@@ -11,6 +11,7 @@ use std::hash::{BuildHasher, Hasher};
 #[derive(Clone)]
 pub struct Sharder {
     hasher: ahash::RandomState,
+    seed: u64,
     shards: u16,
 }
 
@@ -18,12 +19,19 @@ impl Sharder {
     pub fn new(seed: u64, shards: u16) -> Sharder {
         Sharder {
             hasher: ahash::RandomState::with_seeds(seed, seed ^ 0x9e37_79b9_7f4a_7c15, 0x5165_6467_6573_6970, !seed),
+            seed,
             shards: shards.max(1),
         }
     }
 
     pub fn shards(&self) -> u16 {
         self.shards
+    }
+
+    /// The process's seed: the kernel's steering program (runtime/steer.rs)
+    /// hashes Call-IDs with it too.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// The owner of a parsed message, or `None` when it carries no usable
@@ -39,10 +47,11 @@ impl Sharder {
         msg.call_id().map(|id| self.by_call_id(id))
     }
 
+    /// The owner of a Call-ID: [`call_id_hash`], not ahash, because the
+    /// kernel computes the same hash to deliver each datagram to this
+    /// shard in the first place (runtime/steer.rs).
     pub fn by_call_id(&self, call_id: &[u8]) -> ShardId {
-        let mut h = self.hasher.build_hasher();
-        h.write(call_id);
-        self.pick(h.finish())
+        self.pick(u64::from(call_id_hash(self.seed, call_id)))
     }
 
     /// The owner of an AOR's bindings: the hash of its normalised key
@@ -59,6 +68,29 @@ impl Sharder {
     }
 }
 
+const FNV_BASIS: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+
+/// The hash of a Call-ID value: FNV-1a 32 from a basis mixed with the
+/// process's `seed`, finished with murmur3's fmix32 so every input bit
+/// reaches the low bits a modulo keeps. Simple enough for the eBPF
+/// program that steers datagrams in the kernel to compute it byte by byte.
+pub fn call_id_hash(seed: u64, value: &[u8]) -> u32 {
+    let mut h = FNV_BASIS ^ (seed as u32);
+    for &b in value {
+        h = (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    fmix32(h)
+}
+
+fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +103,14 @@ mod tests {
         let a = aor(b"sip:alice@Example.COM");
         let b = aor(b"sip:%61lice@example.com;transport=udp");
         assert_eq!(s.by_aor(&a), s.by_aor(&b));
+    }
+
+    #[test]
+    fn call_id_hash_is_seeded() {
+        assert_eq!(call_id_hash(0, b""), fmix32(FNV_BASIS));
+        assert_ne!(call_id_hash(1, b"a@b"), call_id_hash(2, b"a@b"));
+        let s = Sharder::new(9, 2);
+        assert_eq!(s.by_call_id(b"x@y").0 as u32, call_id_hash(9, b"x@y") % 2);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod ring;
 mod shard;
 mod signals;
 mod socket;
+mod steer;
 pub mod store;
 
 use crate::config::Config;
@@ -134,9 +135,16 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
 
     // Bind everything before starting shards, so a busy port fails start-up.
     let mut per_shard: Vec<Vec<socket2::Socket>> = (0..n).map(|_| Vec::new()).collect();
+    let steering = steering(cfg, &sharder);
     for l in &cfg.core.listen {
         let socks =
             socket::bind_shard_sockets(l.addr, n).map_err(|source| RuntimeError::Bind { addr: l.addr, source })?;
+        // Socket i of each group is shard i's: the order they joined it.
+        if let Some(s) = &steering
+            && let Err(e) = s.attach(&socks[0])
+        {
+            log::warn!("udp:{}: kernel steering not attached ({e}); datagrams are handed off instead", l.addr);
+        }
         let bound = socks[0].local_addr().ok().and_then(|a| a.as_socket()).unwrap_or(l.addr);
         let adv = l.advertise.as_ref().map(|a| format!(" advertise {a}")).unwrap_or_default();
         log::info!("listening on udp:{bound}{adv} with {n} shards");
@@ -198,4 +206,22 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
         total.add(&s.snapshot());
     }
     result.map(|()| total)
+}
+
+/// The kernel steering program, when configured and loadable (more than
+/// one shard only: one shard owns everything).
+fn steering(cfg: &Config, sharder: &Sharder) -> Option<steer::Steering> {
+    if !cfg.core.steering || sharder.shards() < 2 {
+        return None;
+    }
+    match steer::Steering::load(sharder.seed(), sharder.shards()) {
+        Ok(s) => {
+            log::info!("kernel steering by Call-ID on");
+            Some(s)
+        }
+        Err(e) => {
+            log::warn!("kernel steering by Call-ID unavailable ({e}); datagrams are handed off instead");
+            None
+        }
+    }
 }

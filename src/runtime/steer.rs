@@ -1,0 +1,386 @@
+//! Kernel steering of datagrams to their Call-ID's shard: an eBPF program
+//! attached to each listen address's `SO_REUSEPORT` group
+//! (`SO_ATTACH_REUSEPORT_EBPF`) reads the Call-ID header of every datagram
+//! and returns the index of the socket, hence the shard, that owns it
+//! (`Sharder::by_call_id`: the same hash, computed the same way). A call's
+//! responses and in-dialog requests then reach their owner without a
+//! hand-off; only what the program cannot place (no Call-ID in the first
+//! `SCAN` bytes, a REGISTER owned by its AOR, an initial request looked up
+//! on its AOR's shard) still crosses shards through `runtime/handoff.rs`.
+//!
+//! It is an optimisation only: the engine checks ownership of everything
+//! it receives, so a datagram the kernel places wrongly is still handed
+//! to its owner. A kernel that refuses the program (no permission, no
+//! eBPF) leaves the kernel's 4-tuple hash in place, with a warning.
+//!
+//! The program, a socket filter run on the UDP payload:
+//! - scans at most `SCAN` bytes for a line starting `Call-ID` or the
+//!   compact `i` (any case), optional blanks, `:`, blanks;
+//! - hashes the value up to CR or LF with `call_id_hash` (FNV-1a 32 with a
+//!   per-process basis, then murmur3's fmix32);
+//! - returns `hash % shards`; without a Call-ID it returns an index past
+//!   the group, which makes the kernel fall back to its 4-tuple hash.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Bytes of payload searched for the Call-ID.
+pub const SCAN: i32 = 1400;
+
+const FNV_BASIS: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+
+/// A loaded program, attachable to any number of reuseport groups.
+pub struct Steering {
+    prog: OwnedFd,
+}
+
+impl Steering {
+    /// Loads the program for `shards` shards and the sharding `seed`.
+    pub fn load(seed: u64, shards: u16) -> io::Result<Steering> {
+        let insns = program(seed, shards);
+        // Without a log first: a verifier log that outgrows its buffer
+        // fails the load. The log is only fetched to explain a refusal.
+        let fd = bpf_prog_load(&insns, None).or_else(|e| {
+            let mut log = vec![0u8; 1 << 20];
+            bpf_prog_load(&insns, Some(&mut log)).map_err(|_| {
+                let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+                let text = String::from_utf8_lossy(&log[..end]);
+                let tail: Vec<&str> = text.lines().rev().take(3).collect();
+                io::Error::new(e.kind(), format!("{e}; verifier: {}", tail.join(" | ")))
+            })
+        })?;
+        Ok(Steering { prog: fd })
+    }
+
+    /// Attaches the program to the reuseport group of `socket`.
+    pub fn attach(&self, socket: &impl AsRawFd) -> io::Result<()> {
+        let fd = self.prog.as_raw_fd();
+        // SAFETY: setsockopt with a pointer to an int of the size given.
+        let r = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_REUSEPORT_EBPF,
+                &fd as *const i32 as *const libc::c_void,
+                size_of::<i32>() as libc::socklen_t,
+            )
+        };
+        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    }
+}
+
+fn bpf_prog_load(insns: &[Insn], log: Option<&mut Vec<u8>>) -> io::Result<OwnedFd> {
+    let license = c"GPL";
+    let (log_level, log_size, log_buf) = match log {
+        Some(l) => (1, l.len() as u32, l.as_mut_ptr() as u64),
+        None => (0, 0, 0),
+    };
+    let mut attr = ProgLoadAttr {
+        prog_type: BPF_PROG_TYPE_SOCKET_FILTER,
+        insn_cnt: insns.len() as u32,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        log_level,
+        log_size,
+        log_buf,
+        ..ProgLoadAttr::default()
+    };
+    // SAFETY: `attr` is a valid BPF_PROG_LOAD attribute block whose
+    // pointers (instructions, license, log buffer) outlive the call.
+    let fd = unsafe {
+        libc::syscall(libc::SYS_bpf, BPF_PROG_LOAD, &mut attr as *mut ProgLoadAttr, size_of::<ProgLoadAttr>())
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor to us, and nothing
+    // else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+const BPF_PROG_LOAD: libc::c_long = 5;
+const BPF_PROG_TYPE_SOCKET_FILTER: u32 = 1;
+
+/// The leading fields of `union bpf_attr` for BPF_PROG_LOAD; the kernel
+/// requires the rest of the size it is told to be zero.
+#[repr(C)]
+#[derive(Default)]
+struct ProgLoadAttr {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Insn {
+    code: u8,
+    regs: u8,
+    off: i16,
+    imm: i32,
+}
+
+/// The program's states while scanning.
+mod state {
+    pub const LINE: i32 = 0; // inside a line
+    pub const START: i32 = 1; // at the start of a header line
+    pub const NAME: i32 = 2; // 2..=7: "call-id" matched up to "c","a","l","l","-","i"
+    pub const AFTER_NAME: i32 = 8; // name complete: blanks, then ':'
+    pub const AFTER_COLON: i32 = 9; // blanks before the value
+    pub const VALUE: i32 = 10; // hashing
+}
+
+/// A tiny assembler with forward labels.
+struct Asm {
+    code: Vec<Insn>,
+    fixups: Vec<(usize, usize)>,
+    labels: Vec<Option<usize>>,
+}
+
+/// The registers the program uses: r0 the loaded byte and the result, r1
+/// scratch and the context on entry, r6 the context (LD_IND wants it
+/// there), r7 the offset, r8 the state, r9 the hash.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Reg {
+    R0 = 0,
+    R1 = 1,
+    R6 = 6,
+    R7,
+    R8,
+    R9,
+}
+use Reg::*;
+
+impl Asm {
+    fn new() -> Asm {
+        Asm { code: Vec::new(), fixups: Vec::new(), labels: Vec::new() }
+    }
+    fn label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+    fn bind(&mut self, l: usize) {
+        self.labels[l] = Some(self.code.len());
+    }
+    fn op(&mut self, code: u8, dst: Reg, src: Reg, off: i16, imm: i32) {
+        self.code.push(Insn { code, regs: ((src as u8) << 4) | dst as u8, off, imm });
+    }
+    fn mov_reg(&mut self, dst: Reg, src: Reg) {
+        self.op(0xbf, dst, src, 0, 0);
+    }
+    fn mov_imm(&mut self, dst: Reg, imm: i32) {
+        self.op(0xb7, dst, R0, 0, imm);
+    }
+    fn mov32_imm(&mut self, dst: Reg, imm: i32) {
+        self.op(0xb4, dst, R0, 0, imm);
+    }
+    /// r0 = payload byte at offset `src`; out of bounds ends the program.
+    fn ld_ind_b(&mut self, src: Reg) {
+        self.op(0x50, R0, src, 0, 0);
+    }
+    fn add_imm(&mut self, dst: Reg, imm: i32) {
+        self.op(0x07, dst, R0, 0, imm);
+    }
+    fn or_imm(&mut self, dst: Reg, imm: i32) {
+        self.op(0x47, dst, R0, 0, imm);
+    }
+    fn jmp_to(&mut self, code: u8, dst: Reg, imm: i32, l: usize) {
+        self.fixups.push((self.code.len(), l));
+        self.op(code, dst, R0, 0, imm);
+    }
+    fn jeq(&mut self, dst: Reg, imm: i32, l: usize) {
+        self.jmp_to(0x15, dst, imm, l);
+    }
+    fn jge(&mut self, dst: Reg, imm: i32, l: usize) {
+        self.jmp_to(0x35, dst, imm, l);
+    }
+    fn ja(&mut self, l: usize) {
+        self.jmp_to(0x05, R0, 0, l);
+    }
+    /// w9 = (w9 ^ w0) * FNV_PRIME
+    fn hash_byte(&mut self) {
+        self.op(0xac, R9, R0, 0, 0);
+        self.op(0x24, R9, R0, 0, FNV_PRIME as i32);
+    }
+    /// w9 ^= w9 >> n, through r1.
+    fn xorshift(&mut self, n: i32) {
+        self.op(0xbc, R1, R9, 0, 0);
+        self.op(0x74, R1, R0, 0, n);
+        self.op(0xac, R9, R1, 0, 0);
+    }
+    fn finish(mut self) -> Vec<Insn> {
+        for (at, l) in std::mem::take(&mut self.fixups) {
+            let target = self.labels[l].expect("every label is bound");
+            self.code[at].off = (target as i64 - at as i64 - 1) as i16;
+        }
+        self.code
+    }
+}
+
+fn program(seed: u64, shards: u16) -> Vec<Insn> {
+    use state::*;
+    let mut a = Asm::new();
+    let (lp, fallback, done, reset, set) = (a.label(), a.label(), a.label(), a.label(), a.label());
+    let states: Vec<usize> = (0..=VALUE).map(|_| a.label()).collect();
+    let blank_or_colon = a.label();
+    a.mov_reg(R6, R1);
+    a.mov_imm(R7, 0);
+    a.mov_imm(R8, LINE);
+    a.mov32_imm(R9, (FNV_BASIS ^ seed as u32) as i32);
+    a.bind(lp);
+    a.jge(R7, SCAN, fallback);
+    a.ld_ind_b(R7);
+    a.add_imm(R7, 1);
+    for (s, &l) in states.iter().enumerate() {
+        a.jeq(R8, s as i32, l);
+    }
+    a.ja(fallback);
+    // LINE: wait for LF.
+    a.bind(states[LINE as usize]);
+    a.jeq(R0, b'\n' as i32, set);
+    a.ja(lp);
+    // START: CR here is the empty line (end of headers): not found.
+    a.bind(states[START as usize]);
+    a.jeq(R0, b'\r' as i32, fallback);
+    a.mov_reg(R1, R0);
+    a.or_imm(R1, 0x20);
+    let compact = a.label();
+    a.jeq(R1, b'i' as i32, compact);
+    let name_next = a.label();
+    a.jeq(R1, b'c' as i32, name_next);
+    a.ja(reset);
+    a.bind(compact);
+    a.mov_imm(R8, AFTER_NAME);
+    a.ja(lp);
+    a.bind(name_next);
+    a.mov_imm(R8, NAME);
+    a.ja(lp);
+    // NAME..: "all-id" after the 'c' (state NAME + k expects the k-th).
+    for (k, &ch) in b"all-id".iter().enumerate() {
+        a.bind(states[NAME as usize + k]);
+        a.mov_reg(R1, R0);
+        if ch != b'-' {
+            a.or_imm(R1, 0x20);
+        }
+        let ok = a.label();
+        a.jeq(R1, ch as i32, ok);
+        a.ja(reset);
+        a.bind(ok);
+        a.mov_imm(R8, NAME + k as i32 + 1);
+        a.ja(lp);
+    }
+    // AFTER_NAME: blanks, then ':'.
+    a.bind(states[AFTER_NAME as usize]);
+    a.jeq(R0, b' ' as i32, lp);
+    a.jeq(R0, b'\t' as i32, lp);
+    a.jeq(R0, b':' as i32, blank_or_colon);
+    a.ja(reset);
+    a.bind(blank_or_colon);
+    a.mov_imm(R8, AFTER_COLON);
+    a.ja(lp);
+    // AFTER_COLON: blanks, then the value's first byte.
+    a.bind(states[AFTER_COLON as usize]);
+    a.jeq(R0, b' ' as i32, lp);
+    a.jeq(R0, b'\t' as i32, lp);
+    a.jeq(R0, b'\r' as i32, fallback);
+    a.jeq(R0, b'\n' as i32, fallback);
+    a.hash_byte();
+    a.mov_imm(R8, VALUE);
+    a.ja(lp);
+    // VALUE: hash up to CR or LF.
+    a.bind(states[VALUE as usize]);
+    a.jeq(R0, b'\r' as i32, done);
+    a.jeq(R0, b'\n' as i32, done);
+    a.hash_byte();
+    a.ja(lp);
+    // A mismatch: a LF starts a new line, anything else waits for one.
+    a.bind(reset);
+    a.jeq(R0, b'\n' as i32, set);
+    a.mov_imm(R8, LINE);
+    a.ja(lp);
+    a.bind(set);
+    a.mov_imm(R8, START);
+    a.ja(lp);
+    // The value's hash, finished as call_id_hash does, modulo the shards.
+    a.bind(done);
+    a.xorshift(16);
+    a.op(0x24, R9, R0, 0, 0x85eb_ca6b_u32 as i32);
+    a.xorshift(13);
+    a.op(0x24, R9, R0, 0, 0xc2b2_ae35_u32 as i32);
+    a.xorshift(16);
+    a.op(0xbc, R0, R9, 0, 0);
+    a.op(0x94, R0, R0, 0, i32::from(shards.max(1)));
+    a.op(0x95, R0, R0, 0, 0);
+    // Not found: past the group, so the kernel hashes the 4-tuple.
+    a.bind(fallback);
+    a.mov_imm(R0, i32::MAX);
+    a.op(0x95, R0, R0, 0, 0);
+    a.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::owner::call_id_hash;
+    use std::net::UdpSocket;
+    use std::time::Duration;
+
+    #[test]
+    fn sequential_call_ids_spread_over_two_shards() {
+        let spread =
+            (0..1000).filter(|i| call_id_hash(7, format!("{i}-123@127.0.0.1").as_bytes()).is_multiple_of(2)).count();
+        assert!((400..600).contains(&spread), "{spread}");
+    }
+
+    /// Against the real kernel: each datagram lands on the socket its
+    /// Call-ID hashes to. Skipped where eBPF may not be loaded (unless
+    /// the test run requires every tool, as tests/run.sh does as root).
+    #[test]
+    fn the_kernel_delivers_by_call_id() {
+        let seed = 0x1234_5678_9abc_def0;
+        let steering = match Steering::load(seed, 2) {
+            Ok(s) => s,
+            Err(e) => {
+                // SAFETY: geteuid has no preconditions and cannot fail.
+                let root = unsafe { libc::geteuid() } == 0;
+                assert!(!root || std::env::var_os("SIPEDGE_REQUIRE_TOOLS").is_none(), "load: {e}");
+                eprintln!("skipping: {e}");
+                return;
+            }
+        };
+        let first = crate::runtime::socket::bind_shard_sockets("127.0.0.1:0".parse().unwrap(), 2).unwrap();
+        steering.attach(&first[0]).unwrap();
+        let addr = first[0].local_addr().unwrap().as_socket().unwrap();
+        let socks: Vec<UdpSocket> = first.into_iter().map(UdpSocket::from).collect();
+        for s in &socks {
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        }
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for i in 0..40 {
+            let call_id = format!("{i}-4242@192.0.2.1");
+            let header = if i % 3 == 0 { "i :  " } else { "CALL-id:" };
+            let msg = format!(
+                "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK{i}\r\n{header}{call_id}\r\nCSeq: 1 INVITE\r\n\r\n"
+            );
+            client.send_to(msg.as_bytes(), addr).unwrap();
+            let want = (call_id_hash(seed, call_id.as_bytes()) % 2) as usize;
+            let mut buf = [0u8; 2048];
+            let (n, _) = socks[want].recv_from(&mut buf).expect("delivered to the owner's socket");
+            assert_eq!(&buf[..n], msg.as_bytes());
+        }
+    }
+}
