@@ -308,6 +308,8 @@ impl Engine {
                 let owner = msg.call_id().map(|c| self.sharder.by_call_id(c));
                 if let Some(owner) = owner.filter(|&o| o != self.shard) {
                     self.stats.sent_handoffs += 1;
+                    // Counted where it is handled, the Call-ID's owner.
+                    self.stats.rcv_requests -= 1;
                     return Disposition::HandOffLocated(owner, Located(targets));
                 }
                 targets
