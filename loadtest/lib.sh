@@ -67,11 +67,18 @@ lt_args() {
         esac
     done
     ((${#POS[@]} <= max)) || usage
-    case "$only" in
-    "") KINDS=(sipedge kamailio) ;;
-    sipedge | kamailio) KINDS=("$only") ;;
-    *) log "--only takes sipedge or kamailio, got '$only'"; usage ;;
-    esac
+    # The servers a script measures: LT_KINDS when it sets one, else both.
+    local all=("${LT_KINDS[@]:-sipedge kamailio}")
+    # shellcheck disable=SC2206 # split the default on purpose
+    all=(${all[*]})
+    if [[ -z "$only" ]]; then
+        KINDS=("${all[@]}")
+    elif [[ " ${all[*]} " == *" $only "* ]]; then
+        KINDS=("$only")
+    else
+        log "--only takes one of: ${all[*]}; got '$only'"
+        usage
+    fi
 }
 
 # lt_positive VAR...: each variable must hold a positive integer.
@@ -82,8 +89,8 @@ lt_positive() {
     done
 }
 
-# lt_prepare CMD:PACKAGE...: installs what a REGISTER measurement of KINDS
-# needs (plus the given extras), stops a system Kamailio, raises limits.
+# lt_prepare CMD:PACKAGE...: installs what a measurement of KINDS needs
+# (plus the given extras), stops a system Kamailio, raises limits.
 lt_prepare() {
     local deps=(sipp:sip-tester sipsak:sipsak python3:python3 awk:mawk "$@")
     [[ " ${KINDS[*]} " != *" kamailio "* ]] || deps+=(kamailio:kamailio)
