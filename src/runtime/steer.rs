@@ -27,7 +27,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Bytes of payload searched for the Call-ID.
-pub const SCAN: i32 = 1400;
+const SCAN: i32 = 1400;
 
 const FNV_BASIS: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;

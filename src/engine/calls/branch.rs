@@ -3,17 +3,15 @@
 
 use super::Engine;
 use crate::ids::ListenerId;
-use crate::nat::set_contact_alias;
+use crate::nat::{DEFAULT_ALIAS_NAME, RuriAlias, handle_ruri_alias, set_contact_alias};
 use crate::proxy::forward::{self, RrAddr};
+use crate::proxy::next_hop::uri_destination;
 use crate::sip::edit::EditError;
 use crate::sip::list::CommaList;
 use crate::sip::response::write_via_with_source;
 use crate::sip::transport::Transport;
 use crate::sip::{Editor, HeaderName, Message, Method};
 use std::net::SocketAddr;
-
-/// Kamailio's default `alias` parameter name (nathelper `alias_name`).
-pub(super) const ALIAS: &[u8] = b"alias";
 
 /// How an initial request is rewritten for one branch.
 pub(super) struct InitialBranch<'t> {
@@ -60,7 +58,7 @@ impl Engine {
         let _ = forward::max_forwards(msg, &mut ed, forward::DEFAULT_MAX_FORWARDS);
         mark_source(msg, &mut ed, src);
         if nat_s && is_first_hop(msg) {
-            let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, ALIAS, false);
+            let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, DEFAULT_ALIAS_NAME, false);
         }
         for h in msg.headers_named(HeaderName::Route) {
             ed.remove_header(msg, &h);
@@ -97,7 +95,7 @@ impl Engine {
         ed.clear();
         remove_top_via(msg, &mut ed);
         if alias {
-            let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, ALIAS, false);
+            let _ = set_contact_alias(msg, &mut ed, src, Transport::Udp, DEFAULT_ALIAS_NAME, false);
         }
         let r = ed.apply(msg.as_bytes(), out);
         self.calls.editor = ed;
@@ -113,6 +111,16 @@ pub(super) fn mark_source(msg: &Message<'_>, ed: &mut Editor, src: SocketAddr) {
     if let Some(h) = msg.header(HeaderName::Via) {
         let start = msg.offset_of(h.value);
         ed.replace_with(start..start + h.value.len(), |a| write_via_with_source(h.value, src, a));
+    }
+}
+
+/// route[DLGURI]: a request going to its Request-URI goes to the
+/// `;alias=` the URI carries (`handle_ruri_alias()`, which queues the
+/// alias's removal), else to the URI's own address.
+pub(super) fn dlguri(msg: &Message<'_>, ed: &mut Editor, ruri: &[u8]) -> Option<SocketAddr> {
+    match handle_ruri_alias(msg, ed, DEFAULT_ALIAS_NAME, false) {
+        Ok(RuriAlias::Done { dst, .. }) => Some(dst),
+        _ => uri_destination(ruri),
     }
 }
 

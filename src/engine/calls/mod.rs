@@ -53,7 +53,7 @@ pub(crate) struct Calls {
     /// Salt of our Via branches (`forward::branch_for`): fixed, so every
     /// shard and every restart computes the same branch for a request.
     salt: u64,
-    /// Random per process: the branches of BYEs this proxy originates.
+    /// Different in every run: the branches of BYEs this proxy originates.
     bye_salt: u64,
     editor: Editor,
 }
@@ -136,10 +136,8 @@ impl Calls {
             next: 0,
             dialogs: Dialogs::new(dialog, now, wall, shard, shards),
             salt: 0x7369_7065_6467_6521,
-            bye_salt: {
-                use std::hash::{BuildHasher, Hasher};
-                std::collections::hash_map::RandomState::new().build_hasher().finish() & 0xffff_ffff
-            },
+            // The start time differs from one run to the next.
+            bye_salt: wall.0 & 0xffff_ffff,
             editor: Editor::new(),
         }
     }
@@ -201,13 +199,13 @@ impl Engine {
                 return None;
             }
         };
-        let cid = self.calls.id();
-        if let Some(old) = self.calls.keys.insert(key.clone(), cid) {
+        if let Some(&old) = self.calls.keys.get(&key) {
             // The same branch again (a retransmission that outlived its
             // server transaction): the new one replaces the old.
             self.end_client(old);
-            self.calls.keys.insert(key.clone(), cid);
         }
+        let cid = self.calls.id();
+        self.calls.keys.insert(key.clone(), cid);
         self.calls.clients.insert(cid, ClientEntry { key, tx, timers: ArmedTimers::new(), info });
         self.stats.tx_client += 1;
         self.client_actions(now, cid, info, &mut actions, None);
@@ -224,8 +222,7 @@ impl Engine {
         actions: &mut Actions,
         response: Option<reply::Received<'_>>,
     ) {
-        let mut pending: Vec<Action> = actions.drain().collect();
-        for action in pending.drain(..) {
+        for action in actions.drain() {
             if let Some(e) = self.calls.clients.get_mut(&cid)
                 && e.timers.apply(&action, now, &mut self.timers, |k| TimerEvent::Client(cid, k))
             {
@@ -330,7 +327,7 @@ impl Engine {
         let Some(dialog) = self.calls.dialogs.get(handle) else { return false };
         let local = ListenerId(0);
         // A branch no other shard or earlier run of this proxy uses: the
-        // shard, a per-process random salt and a per-shard counter.
+        // shard, the start time and a per-shard counter.
         let via = |this: &Engine, side: u64| {
             let addr = this.rr_addr(local);
             let mut v = b"SIP/2.0/UDP ".to_vec();
@@ -348,16 +345,12 @@ impl Engine {
             let mut ed = Editor::new();
             let Ok(m) = Message::parse(&bye.bytes) else { continue };
             let ruri = m.request_line().map(|r| r.uri).unwrap_or_default();
-            // DLGURI: with no Route, a NATed side is reached through the
-            // alias of its Contact (kamailio#1689).
-            let alias = if *bye.destination == *ruri {
-                crate::nat::handle_ruri_alias(&m, &mut ed, crate::nat::DEFAULT_ALIAS_NAME, false).ok()
+            // With no Route the BYE goes to the Request-URI: a NATed side
+            // through the alias of its Contact (kamailio#1689).
+            let dst = if *bye.destination == *ruri {
+                branch::dlguri(&m, &mut ed, ruri)
             } else {
-                None
-            };
-            let dst = match alias {
-                Some(crate::nat::RuriAlias::Done { dst, .. }) => Some(dst),
-                _ => crate::proxy::next_hop::uri_destination(&bye.destination),
+                crate::proxy::next_hop::uri_destination(&bye.destination)
             };
             let mut bytes = Vec::new();
             let Some(dst) = dst.filter(|_| ed.apply(&bye.bytes, &mut bytes).is_ok()) else { continue };

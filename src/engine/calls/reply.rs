@@ -81,9 +81,11 @@ impl Engine {
         // provisionals and 2xx now, a failure only as the fork's best.
         self.dialog_reply(now, &bytes);
         self.stats.fwd_replies += 1;
-        let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()) else {
-            // The server transaction ended with an earlier 2xx: a 2xx from
-            // another fork still goes upstream (RFC 3261 §16.7 step 5).
+        let fork = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()).filter(|f| !f.answered);
+        let Some(fork) = fork else {
+            // The server transaction has its final, or ended with an
+            // earlier 2xx: a provisional stops here, but every 2xx still
+            // goes upstream (RFC 3261 §16.7 step 5).
             if code >= 200 {
                 self.out.push_back(Transmit { local: info.upstream.local, dst: info.upstream.addr, payload: bytes });
             } else {
@@ -91,21 +93,15 @@ impl Engine {
             }
             return;
         };
-        if code >= 200 && fork.answered {
-            // Step 5: every 2xx goes upstream, even after a final was sent
-            // (the server transaction no longer takes one).
-            self.out.push_back(Transmit { local: info.upstream.local, dst: info.upstream.addr, payload: bytes });
-        } else if code >= 200 {
+        if code >= 200 {
             // Step 10: a 2xx ends the fork; the other branches are cancelled.
             fork.answered = true;
             fork.open.retain(|&c| c != cid);
             let others = std::mem::take(&mut fork.open);
             self.send_upstream(now, sid, code, bytes);
             self.cancel_branches(now, &others);
-        } else if !fork.answered {
-            self.send_upstream(now, sid, code, bytes);
         } else {
-            self.recycle(bytes);
+            self.send_upstream(now, sid, code, bytes);
         }
     }
 

@@ -2,10 +2,10 @@
 //! default script: LOCATION and SIPOUT for initial requests, WITHINDLG for
 //! requests in a dialog, CANCEL, and the ACKs of both kinds.
 
-use super::branch::{InitialBranch, is_first_hop, mark_source};
+use super::branch::{InitialBranch, dlguri, is_first_hop, mark_source};
 use super::{ClientInfo, Fork, Peer, ServerEntry, TxId};
 use crate::engine::{Datagram, Engine};
-use crate::nat::{DEFAULT_ALIAS_NAME, RuriAlias, handle_ruri_alias, nat_uac_test, set_contact_alias};
+use crate::nat::{DEFAULT_ALIAS_NAME, nat_uac_test, set_contact_alias};
 use crate::proxy::fork::ForkPlan;
 use crate::proxy::forward::{self, LooseRoute};
 use crate::proxy::next_hop::{UNRESOLVABLE, uri_destination};
@@ -28,7 +28,9 @@ impl Engine {
         d: Datagram<'_>,
         targets: Vec<OwnedTarget>,
     ) {
-        let Some(sid) = self.open_server(now, msg, d) else {
+        // NATDETECT: nat_uac_test("19") sets FLT_NATS for the transaction.
+        let nat_s = nat_uac_test(msg, d.src, Transport::Udp, self.cfg.nat_tests, true);
+        let Some(sid) = self.open_server(now, msg, d, nat_s) else {
             return;
         };
         let Some(plan) = ForkPlan::new(targets) else {
@@ -60,8 +62,9 @@ impl Engine {
     }
 
     /// Matches a request to its server transaction (a retransmission is
-    /// absorbed there) or opens one. `None` when the request is done with.
-    fn open_server(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>) -> Option<TxId> {
+    /// absorbed there) or opens one, marked NATed (FLT_NATS) with `nat_s`.
+    /// `None` when the request is done with.
+    fn open_server(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>, nat_s: bool) -> Option<TxId> {
         let Ok(key) = TxKey::server(msg) else {
             self.stateless(msg, d, 400, "Bad Via");
             return None;
@@ -83,8 +86,6 @@ impl Engine {
                 return None;
             }
         };
-        // NATDETECT: nat_uac_test("19") sets FLT_NATS for the transaction.
-        let nat_s = nat_uac_test(msg, d.src, Transport::Udp, self.cfg.nat_tests, true);
         let sid = self.calls.id();
         self.calls.keys.insert(key.clone(), sid);
         let entry = ServerEntry {
@@ -200,14 +201,10 @@ impl Engine {
     /// when no Route named the next hop), relayed statefully; an ACK is
     /// relayed statelessly. Without a Route of ours: 404 "Not here".
     pub(in crate::engine) fn in_dialog_request(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>) {
+        // A retransmission is absorbed by `open_server` below, once the
+        // forwarded bytes (then unused) are built: rare work, not a second
+        // key lookup on every request.
         let is_ack = msg.method() == Some(Method::Ack);
-        if !is_ack
-            && let Ok(key) = TxKey::server(msg)
-            && let Some(&sid) = self.calls.keys.get(&key)
-        {
-            self.retransmission(now, sid, msg);
-            return;
-        }
         let mut ed = std::mem::take(&mut self.calls.editor);
         ed.clear();
         let _ = forward::max_forwards(msg, &mut ed, forward::DEFAULT_MAX_FORWARDS);
@@ -222,18 +219,11 @@ impl Engine {
                 return self.stateless_unless_ack(msg, d, 404, "Not here");
             }
             Ok(LooseRoute::RoutedToNext { next_hop, route }) => (uri_destination(next_hop.raw), route.nat, false),
-            Ok(LooseRoute::RoutedToRuri { ruri, route }) => {
-                let alias = if route.strict {
-                    Ok(RuriAlias::NoAlias)
-                } else {
-                    handle_ruri_alias(msg, &mut ed, DEFAULT_ALIAS_NAME, false)
-                };
-                let dst = match alias {
-                    Ok(RuriAlias::Done { dst, .. }) => Some(dst),
-                    _ => uri_destination(ruri.raw),
-                };
-                (dst, route.nat, true)
+            // A strict router's Request-URI was replaced by loose_route.
+            Ok(LooseRoute::RoutedToRuri { ruri, route }) if route.strict => {
+                (uri_destination(ruri.raw), route.nat, true)
             }
+            Ok(LooseRoute::RoutedToRuri { ruri, route }) => (dlguri(msg, &mut ed, ruri.raw), route.nat, true),
         };
         mark_source(msg, &mut ed, d.src);
         // NATDETECT runs on every request.
@@ -265,11 +255,10 @@ impl Engine {
         }
         let packet = Packet::from(&bytes[..]);
         self.recycle(bytes);
-        let Some(sid) = self.open_server(now, msg, d) else { return };
+        let Some(sid) = self.open_server(now, msg, d, nat_s) else { return };
         let info =
             ClientInfo { peer, server: Some(sid), upstream: Peer { local: d.local, addr: d.src }, nat_b, first_hop };
         if let Some(e) = self.calls.servers.get_mut(&sid) {
-            e.nat_s = nat_s;
             e.fork = Some(Fork { started: 1, dialog_fed: true, ..Fork::default() });
         }
         match self.start_client(now, packet, info) {
@@ -315,7 +304,8 @@ impl Engine {
             // No transaction to cancel (RFC 3261 §9.2).
             return self.stateless(msg, d, 481, "Call/Transaction Does Not Exist");
         };
-        let Some(sid) = self.open_server(now, msg, d) else { return };
+        // A CANCEL is answered here and never relayed: NAT does not matter.
+        let Some(sid) = self.open_server(now, msg, d, false) else { return };
         self.local_reply(now, sid, 200, "canceling");
         let open = match self.calls.servers.get_mut(&invite).and_then(|e| e.fork.as_mut()) {
             Some(f) => {
@@ -326,14 +316,8 @@ impl Engine {
         };
         if open.is_empty() {
             self.local_reply(now, invite, 487, "Request Terminated");
-            return;
-        }
-        for cid in open {
-            let mut actions = Actions::new();
-            let Some(e) = self.calls.clients.get_mut(&cid) else { continue };
-            e.tx.cancel(&mut actions);
-            let info = e.info;
-            self.client_actions(now, cid, info, &mut actions, None);
+        } else {
+            self.cancel_branches(now, &open);
         }
     }
 
