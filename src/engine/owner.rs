@@ -4,24 +4,18 @@
 use crate::ids::ShardId;
 use crate::registrar::Aor;
 use crate::sip::{Message, Method};
-use std::hash::{BuildHasher, Hasher};
 
 /// Hashes keys to shards with one seed for the whole process, so every
 /// shard computes the same owner for the same key.
 #[derive(Clone)]
 pub struct Sharder {
-    hasher: ahash::RandomState,
     seed: u64,
     shards: u16,
 }
 
 impl Sharder {
     pub fn new(seed: u64, shards: u16) -> Sharder {
-        Sharder {
-            hasher: ahash::RandomState::with_seeds(seed, seed ^ 0x9e37_79b9_7f4a_7c15, 0x5165_6467_6573_6970, !seed),
-            seed,
-            shards: shards.max(1),
-        }
+        Sharder { seed, shards: shards.max(1) }
     }
 
     pub fn shards(&self) -> u16 {
@@ -29,7 +23,7 @@ impl Sharder {
     }
 
     /// The process's seed: the kernel's steering program (runtime/steer.rs)
-    /// hashes Call-IDs with it too.
+    /// hashes Call-IDs and REGISTER users with it too.
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -47,20 +41,22 @@ impl Sharder {
         msg.call_id().map(|id| self.by_call_id(id))
     }
 
-    /// The owner of a Call-ID: [`call_id_hash`], not ahash, because the
+    /// The owner of a Call-ID: [`key_hash`], because the
     /// kernel computes the same hash to deliver each datagram to this
     /// shard in the first place (runtime/steer.rs).
     pub fn by_call_id(&self, call_id: &[u8]) -> ShardId {
-        self.pick(u64::from(call_id_hash(self.seed, call_id)))
+        self.pick(u64::from(key_hash(self.seed, call_id)))
     }
 
-    /// The owner of an AOR's bindings: the hash of its normalised key
-    /// (`Aor::from_uri`), so every spelling of one AOR, and every restored
-    /// record, lands on the same shard.
+    /// The owner of an AOR's bindings: [`key_hash`] of its normalised key
+    /// (`Aor::from_uri`) up to the last `@`, the user part alone, so every
+    /// spelling of one AOR, and every restored record, lands on the same
+    /// shard, and the kernel can compute the owner of a REGISTER from its
+    /// To URI (runtime/steer.rs). An AOR without a user hashes whole.
     pub fn by_aor(&self, aor: &Aor) -> ShardId {
-        let mut h = self.hasher.build_hasher();
-        h.write(aor.as_bytes());
-        self.pick(h.finish())
+        let key = aor.as_bytes();
+        let user = memchr::memrchr(b'@', key).map_or(key, |at| &key[..at]);
+        self.pick(u64::from(key_hash(self.seed, user)))
     }
 
     fn pick(&self, hash: u64) -> ShardId {
@@ -71,11 +67,11 @@ impl Sharder {
 const FNV_BASIS: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
 
-/// The hash of a Call-ID value: FNV-1a 32 from a basis mixed with the
+/// The hash of a sharding key (a Call-ID value, an AOR's user part): FNV-1a 32 from a basis mixed with the
 /// process's `seed`, finished with murmur3's fmix32 so every input bit
 /// reaches the low bits a modulo keeps. Simple enough for the eBPF
 /// program that steers datagrams in the kernel to compute it byte by byte.
-pub fn call_id_hash(seed: u64, value: &[u8]) -> u32 {
+pub fn key_hash(seed: u64, value: &[u8]) -> u32 {
     let mut h = FNV_BASIS ^ (seed as u32);
     for &b in value {
         h = (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);
@@ -106,11 +102,11 @@ mod tests {
     }
 
     #[test]
-    fn call_id_hash_is_seeded() {
-        assert_eq!(call_id_hash(0, b""), fmix32(FNV_BASIS));
-        assert_ne!(call_id_hash(1, b"a@b"), call_id_hash(2, b"a@b"));
+    fn key_hash_is_seeded() {
+        assert_eq!(key_hash(0, b""), fmix32(FNV_BASIS));
+        assert_ne!(key_hash(1, b"a@b"), key_hash(2, b"a@b"));
         let s = Sharder::new(9, 2);
-        assert_eq!(s.by_call_id(b"x@y").0 as u32, call_id_hash(9, b"x@y") % 2);
+        assert_eq!(s.by_call_id(b"x@y").0 as u32, key_hash(9, b"x@y") % 2);
     }
 
     #[test]

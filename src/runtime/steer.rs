@@ -1,12 +1,14 @@
-//! Kernel steering of datagrams to their Call-ID's shard: an eBPF program
-//! attached to each listen address's `SO_REUSEPORT` group
-//! (`SO_ATTACH_REUSEPORT_EBPF`) reads the Call-ID header of every datagram
-//! and returns the index of the socket, hence the shard, that owns it
-//! (`Sharder::by_call_id`: the same hash, computed the same way). A call's
-//! responses and in-dialog requests then reach their owner without a
-//! hand-off; only what the program cannot place (no Call-ID in the first
-//! `SCAN` bytes, a REGISTER owned by its AOR, an initial request looked up
-//! on its AOR's shard) still crosses shards through `runtime/handoff.rs`.
+//! Kernel steering of datagrams to the shard that owns them: an eBPF
+//! program attached to each listen address's `SO_REUSEPORT` group
+//! (`SO_ATTACH_REUSEPORT_EBPF`) reads the key of every datagram and
+//! returns the index of the socket, hence the shard, that owns it, with
+//! the hash `Sharder` uses, computed the same way. A REGISTER goes to its
+//! AOR's shard (`Sharder::by_aor`), anything else to its Call-ID's
+//! (`Sharder::by_call_id`). A call's responses and in-dialog requests, and
+//! a registration, then reach their owner without a hand-off; only what
+//! the program cannot place (no key in the bytes it scans, a To user with
+//! escapes, an initial request looked up on its AOR's shard) still
+//! crosses shards through `runtime/handoff.rs`.
 //!
 //! It is an optimisation only: the engine checks ownership of everything
 //! it receives, so a datagram the kernel places wrongly is still handed
@@ -14,12 +16,17 @@
 //! eBPF) leaves the kernel's 4-tuple hash in place, with a warning.
 //!
 //! The program, a socket filter run on the UDP payload:
-//! - scans at most `SCAN` bytes for a line starting `Call-ID` or the
-//!   compact `i` (any case), optional blanks, `:`, blanks;
-//! - hashes the value up to CR or LF with `call_id_hash` (FNV-1a 32 with a
-//!   per-process basis, then murmur3's fmix32);
-//! - returns `hash % shards`; without a Call-ID it returns an index past
-//!   the group, which makes the kernel fall back to its 4-tuple hash.
+//! - for a datagram starting `REGISTER`, scans at most `SCAN_TO` bytes for
+//!   a line starting `To` or the compact `t` (any case), optional blanks,
+//!   `:`, then the first `sip:` or `sips:` of the value, and hashes the
+//!   user part up to `@`;
+//! - for anything else, scans at most `SCAN` bytes for a line starting
+//!   `Call-ID` or the compact `i` (any case), optional blanks, `:`,
+//!   blanks, and hashes the value up to CR or LF;
+//! - hashes with `key_hash` (FNV-1a 32 with a per-process basis, then
+//!   murmur3's fmix32) and returns `hash % shards`; without a key it
+//!   returns an index past the group, which makes the kernel fall back to
+//!   its 4-tuple hash.
 
 #![allow(unsafe_code)]
 
@@ -28,6 +35,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Bytes of payload searched for the Call-ID.
 const SCAN: i32 = 1400;
+/// Bytes of a REGISTER searched for its To user: the To header comes
+/// early in a REGISTER, and the verifier walks both scans.
+const SCAN_TO: i32 = 1024;
 
 const FNV_BASIS: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
@@ -132,7 +142,7 @@ struct Insn {
     imm: i32,
 }
 
-/// The program's states while scanning.
+/// The Call-ID scan's states.
 mod state {
     pub const LINE: i32 = 0; // inside a line
     pub const START: i32 = 1; // at the start of a header line
@@ -140,6 +150,21 @@ mod state {
     pub const AFTER_NAME: i32 = 8; // name complete: blanks, then ':'
     pub const AFTER_COLON: i32 = 9; // blanks before the value
     pub const VALUE: i32 = 10; // hashing
+}
+
+/// The REGISTER scan's states: the To header, its first `sip:` or
+/// `sips:`, then the user part up to `@`.
+mod to_state {
+    pub const LINE: i32 = 0; // inside a line
+    pub const START: i32 = 1; // at the start of a header line
+    pub const T: i32 = 2; // "t" read: "o", blanks or ':' next
+    pub const AFTER_NAME: i32 = 3; // name complete: blanks, then ':'
+    pub const VALUE: i32 = 4; // in the value, looking for "sip"
+    pub const S: i32 = 5; // "s" read
+    pub const SI: i32 = 6; // "si" read
+    pub const SIP: i32 = 7; // "sip" read: ':' or "s"
+    pub const SIPS: i32 = 8; // "sips" read: ':'
+    pub const USER: i32 = 9; // hashing the user part
 }
 
 /// A tiny assembler with forward labels.
@@ -187,6 +212,11 @@ impl Asm {
     fn mov32_imm(&mut self, dst: Reg, imm: i32) {
         self.op(0xb4, dst, R0, 0, imm);
     }
+    /// r0 = the big-endian word at payload offset `off`; out of bounds
+    /// ends the program.
+    fn ld_abs_w(&mut self, off: i32) {
+        self.op(0x20, R0, R0, 0, off);
+    }
     /// r0 = payload byte at offset `src`; out of bounds ends the program.
     fn ld_ind_b(&mut self, src: Reg) {
         self.op(0x50, R0, src, 0, 0);
@@ -203,6 +233,9 @@ impl Asm {
     }
     fn jeq(&mut self, dst: Reg, imm: i32, l: usize) {
         self.jmp_to(0x15, dst, imm, l);
+    }
+    fn jne(&mut self, dst: Reg, imm: i32, l: usize) {
+        self.jmp_to(0x55, dst, imm, l);
     }
     fn jge(&mut self, dst: Reg, imm: i32, l: usize) {
         self.jmp_to(0x35, dst, imm, l);
@@ -231,23 +264,61 @@ impl Asm {
 }
 
 fn program(seed: u64, shards: u16) -> Vec<Insn> {
-    use state::*;
     let mut a = Asm::new();
-    let (lp, fallback, done, reset, set) = (a.label(), a.label(), a.label(), a.label(), a.label());
-    let states: Vec<usize> = (0..=VALUE).map(|_| a.label()).collect();
-    let blank_or_colon = a.label();
+    let (fallback, done, by_call_id, register) = (a.label(), a.label(), a.label(), a.label());
     a.mov_reg(R6, R1);
-    a.mov_imm(R7, 0);
-    a.mov_imm(R8, LINE);
     a.mov32_imm(R9, (FNV_BASIS ^ seed as u32) as i32);
+    // "REGISTER" (methods are case-sensitive, RFC 3261 §7.1) goes by its
+    // AOR; everything else by its Call-ID. Both words load big-endian.
+    a.ld_abs_w(0);
+    a.jne(R0, i32::from_be_bytes(*b"REGI"), by_call_id);
+    a.ld_abs_w(4);
+    a.jeq(R0, i32::from_be_bytes(*b"STER"), register);
+    a.bind(by_call_id);
+    call_id_scan(&mut a, done, fallback);
+    a.bind(register);
+    to_user_scan(&mut a, done, fallback);
+    // The hash, finished as key_hash does, modulo the shards.
+    a.bind(done);
+    a.xorshift(16);
+    a.op(0x24, R9, R0, 0, 0x85eb_ca6b_u32 as i32);
+    a.xorshift(13);
+    a.op(0x24, R9, R0, 0, 0xc2b2_ae35_u32 as i32);
+    a.xorshift(16);
+    a.op(0xbc, R0, R9, 0, 0);
+    a.op(0x94, R0, R0, 0, i32::from(shards.max(1)));
+    a.op(0x95, R0, R0, 0, 0);
+    // Not found: past the group, so the kernel hashes the 4-tuple.
+    a.bind(fallback);
+    a.mov_imm(R0, i32::MAX);
+    a.op(0x95, R0, R0, 0, 0);
+    a.finish()
+}
+
+/// The head of a scan: r7 = 0, r8 = `first`; each turn of the loop loads
+/// the byte at r7 into r0, advances r7 and jumps to the label of state
+/// r8. Returns (the loop, one label per state).
+fn scan_loop(a: &mut Asm, limit: i32, states: i32, first: i32, fallback: usize) -> (usize, Vec<usize>) {
+    let lp = a.label();
+    let labels: Vec<usize> = (0..states).map(|_| a.label()).collect();
+    a.mov_imm(R7, 0);
+    a.mov_imm(R8, first);
     a.bind(lp);
-    a.jge(R7, SCAN, fallback);
+    a.jge(R7, limit, fallback);
     a.ld_ind_b(R7);
     a.add_imm(R7, 1);
-    for (s, &l) in states.iter().enumerate() {
+    for (s, &l) in labels.iter().enumerate() {
         a.jeq(R8, s as i32, l);
     }
     a.ja(fallback);
+    (lp, labels)
+}
+
+/// Hashes the Call-ID value into r9 and jumps to `done`.
+fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
+    use state::*;
+    let (lp, states) = scan_loop(a, SCAN, VALUE + 1, LINE, fallback);
+    let (reset, set, blank_or_colon) = (a.label(), a.label(), a.label());
     // LINE: wait for LF.
     a.bind(states[LINE as usize]);
     a.jeq(R0, b'\n' as i32, set);
@@ -306,50 +377,138 @@ fn program(seed: u64, shards: u16) -> Vec<Insn> {
     a.jeq(R0, b'\n' as i32, done);
     a.hash_byte();
     a.ja(lp);
-    // A mismatch: a LF starts a new line, anything else waits for one.
+    line_reset(a, lp, reset, set, START, LINE);
+}
+
+/// A mismatch at `reset`: a LF starts a new line, anything else waits
+/// for one; `set` enters `start`.
+fn line_reset(a: &mut Asm, lp: usize, reset: usize, set: usize, start: i32, line: i32) {
     a.bind(reset);
     a.jeq(R0, b'\n' as i32, set);
-    a.mov_imm(R8, LINE);
+    a.mov_imm(R8, line);
     a.ja(lp);
     a.bind(set);
-    a.mov_imm(R8, START);
+    a.mov_imm(R8, start);
     a.ja(lp);
-    // The value's hash, finished as call_id_hash does, modulo the shards.
-    a.bind(done);
-    a.xorshift(16);
-    a.op(0x24, R9, R0, 0, 0x85eb_ca6b_u32 as i32);
-    a.xorshift(13);
-    a.op(0x24, R9, R0, 0, 0xc2b2_ae35_u32 as i32);
-    a.xorshift(16);
-    a.op(0xbc, R0, R9, 0, 0);
-    a.op(0x94, R0, R0, 0, i32::from(shards.max(1)));
-    a.op(0x95, R0, R0, 0, 0);
-    // Not found: past the group, so the kernel hashes the 4-tuple.
-    a.bind(fallback);
-    a.mov_imm(R0, i32::MAX);
-    a.op(0x95, R0, R0, 0, 0);
-    a.finish()
+}
+
+/// Hashes the user part of the To URI into r9 and jumps to `done`: the
+/// bytes between the first `sip:`/`sips:` of the To value and `@`, which
+/// is `Sharder::by_aor`'s key when the user has no escapes. A user with
+/// `%`, a URI without a user, or a folded To line go to `fallback`.
+fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
+    use to_state::*;
+    let (lp, states) = scan_loop(a, SCAN_TO, USER + 1, LINE, fallback);
+    let (reset, set) = (a.label(), a.label());
+    let goto = |a: &mut Asm, state: i32| {
+        a.mov_imm(R8, state);
+        a.ja(lp);
+    };
+    // LINE: wait for LF.
+    a.bind(states[LINE as usize]);
+    a.jeq(R0, b'\n' as i32, set);
+    a.ja(lp);
+    // START: "t" (To and its compact form), or CR: the end of headers.
+    a.bind(states[START as usize]);
+    a.jeq(R0, b'\r' as i32, fallback);
+    a.mov_reg(R1, R0);
+    a.or_imm(R1, 0x20);
+    let t = a.label();
+    a.jeq(R1, b't' as i32, t);
+    a.ja(reset);
+    a.bind(t);
+    goto(a, T);
+    // T: "o" completes "To"; blanks or ':' complete the compact "t".
+    a.bind(states[T as usize]);
+    let (o, colon) = (a.label(), a.label());
+    a.jeq(R0, b':' as i32, colon);
+    a.jeq(R0, b' ' as i32, o);
+    a.jeq(R0, b'\t' as i32, o);
+    a.mov_reg(R1, R0);
+    a.or_imm(R1, 0x20);
+    a.jeq(R1, b'o' as i32, o);
+    a.ja(reset);
+    a.bind(o);
+    goto(a, AFTER_NAME);
+    // AFTER_NAME: blanks, then ':'.
+    a.bind(states[AFTER_NAME as usize]);
+    a.jeq(R0, b' ' as i32, lp);
+    a.jeq(R0, b'\t' as i32, lp);
+    a.jeq(R0, b':' as i32, colon);
+    a.ja(reset);
+    a.bind(colon);
+    goto(a, VALUE);
+    // VALUE..SIPS: the first "sip:" or "sips:" (scheme in any case,
+    // RFC 3261 §19.1.4); the line's end without one is not a SIP AOR.
+    let (s, value) = (a.label(), a.label());
+    a.bind(states[VALUE as usize]);
+    a.bind(value);
+    a.jeq(R0, b'\r' as i32, fallback);
+    a.jeq(R0, b'\n' as i32, fallback);
+    a.mov_reg(R1, R0);
+    a.or_imm(R1, 0x20);
+    a.jeq(R1, b's' as i32, s);
+    goto(a, VALUE);
+    a.bind(s);
+    goto(a, S);
+    for (state, ch, next) in [(S, b'i', SI), (SI, b'p', SIP)] {
+        a.bind(states[state as usize]);
+        a.mov_reg(R1, R0);
+        a.or_imm(R1, 0x20);
+        let ok = a.label();
+        a.jeq(R1, ch as i32, ok);
+        a.ja(value);
+        a.bind(ok);
+        goto(a, next);
+    }
+    let user = a.label();
+    a.bind(states[SIP as usize]);
+    a.jeq(R0, b':' as i32, user);
+    a.mov_reg(R1, R0);
+    a.or_imm(R1, 0x20);
+    let sips = a.label();
+    a.jeq(R1, b's' as i32, sips);
+    a.ja(value);
+    a.bind(sips);
+    goto(a, SIPS);
+    a.bind(states[SIPS as usize]);
+    a.jeq(R0, b':' as i32, user);
+    a.ja(value);
+    a.bind(user);
+    goto(a, USER);
+    // USER: hash up to '@'; an escape, or the user's end without '@' (no
+    // user part, a password, a parameter, a "sip:" inside a display
+    // name), cannot be placed.
+    a.bind(states[USER as usize]);
+    a.jeq(R0, b'@' as i32, done);
+    for ch in [b'%', b':', b';', b'>', b'?', b'"', b' ', b'\r', b'\n'] {
+        a.jeq(R0, ch as i32, fallback);
+    }
+    a.hash_byte();
+    a.ja(lp);
+    line_reset(a, lp, reset, set, START, LINE);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::owner::call_id_hash;
+    use crate::engine::owner::{Sharder, key_hash};
+    use crate::sip::Message;
     use std::net::UdpSocket;
     use std::time::Duration;
 
     #[test]
     fn sequential_call_ids_spread_over_two_shards() {
         let spread =
-            (0..1000).filter(|i| call_id_hash(7, format!("{i}-123@127.0.0.1").as_bytes()).is_multiple_of(2)).count();
+            (0..1000).filter(|i| key_hash(7, format!("{i}-123@127.0.0.1").as_bytes()).is_multiple_of(2)).count();
         assert!((400..600).contains(&spread), "{spread}");
     }
 
     /// Against the real kernel: each datagram lands on the socket its
-    /// Call-ID hashes to. Skipped where eBPF may not be loaded (unless
+    /// Call-ID, or for a REGISTER its AOR, hashes to. Skipped where eBPF may not be loaded (unless
     /// the test run requires every tool, as tests/run.sh does as root).
     #[test]
-    fn the_kernel_delivers_by_call_id() {
+    fn the_kernel_delivers_to_the_owner() {
         let seed = 0x1234_5678_9abc_def0;
         let steering = match Steering::load(seed, 2) {
             Ok(s) => s,
@@ -367,7 +526,7 @@ mod tests {
         let socks: Vec<UdpSocket> = first.into_iter().map(UdpSocket::from).collect();
         for s in &socks {
             s.set_nonblocking(false).unwrap();
-            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
         }
         let client = UdpSocket::bind("127.0.0.1:0").unwrap();
         for i in 0..40 {
@@ -377,10 +536,36 @@ mod tests {
                 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK{i}\r\n{header}{call_id}\r\nCSeq: 1 INVITE\r\n\r\n"
             );
             client.send_to(msg.as_bytes(), addr).unwrap();
-            let want = (call_id_hash(seed, call_id.as_bytes()) % 2) as usize;
+            let want = (key_hash(seed, call_id.as_bytes()) % 2) as usize;
             let mut buf = [0u8; 2048];
             let (n, _) = socks[want].recv_from(&mut buf).expect("delivered to the owner's socket");
             assert_eq!(&buf[..n], msg.as_bytes());
+        }
+        // REGISTERs by their AOR, whatever the Call-ID says.
+        let sharder = Sharder::new(seed, 2);
+        let tos = ["To: <sip:{u}@example.com>", "t:sip:{u}@Example.COM;tag=1", "TO :\"Bob\" <SIPS:{u}@h>"];
+        for i in 0..40 {
+            let to = tos[i % tos.len()].replace("{u}", &format!("user{i}"));
+            let msg = format!(
+                "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK{i}\r\n\
+                 Timestamp: 1\r\n{to}\r\nCall-ID: {i}\r\nCSeq: 1 REGISTER\r\n\r\n"
+            );
+            client.send_to(msg.as_bytes(), addr).unwrap();
+            let parsed = Message::parse(msg.as_bytes()).unwrap();
+            let want = usize::from(sharder.owner(&parsed).unwrap().0);
+            let mut buf = [0u8; 2048];
+            let (n, _) = socks[want].recv_from(&mut buf).unwrap_or_else(|e| panic!("{to}: {e}"));
+            assert_eq!(&buf[..n], msg.as_bytes());
+        }
+        // What the program cannot place still arrives, on some socket.
+        let padding = format!("X-Pad: {}\r\n", "p".repeat(SCAN_TO as usize));
+        let odd = ["To: <sip:%75ser@h>", "To: \"sip:x\" <sip:u@h>", "To: <sip:example.com>", &padding];
+        for (i, extra) in odd.iter().enumerate() {
+            let msg = format!("REGISTER sip:h SIP/2.0\r\n{extra}\r\nTo: <sip:late{i}@h>\r\nCall-ID: o{i}\r\n\r\n");
+            client.send_to(msg.as_bytes(), addr).unwrap();
+            let mut buf = [0u8; 4096];
+            let got = socks.iter().find_map(|s| s.recv_from(&mut buf).ok());
+            assert_eq!(got.map(|(n, _)| n), Some(msg.len()), "{extra}");
         }
     }
 }
