@@ -237,6 +237,18 @@ impl Asm {
     fn jne(&mut self, dst: Reg, imm: i32, l: usize) {
         self.jmp_to(0x55, dst, imm, l);
     }
+    /// Jumps to `l` when r0 is the ASCII letter `ch` in either case
+    /// (r1 = r0 | 0x20).
+    fn jeq_ci(&mut self, ch: u8, l: usize) {
+        self.mov_reg(R1, R0);
+        self.or_imm(R1, 0x20);
+        self.jeq(R1, i32::from(ch), l);
+    }
+    /// r8 = `state`, then on to the loop `lp`.
+    fn enter(&mut self, state: i32, lp: usize) {
+        self.mov_imm(R8, state);
+        self.ja(lp);
+    }
     fn jge(&mut self, dst: Reg, imm: i32, l: usize) {
         self.jmp_to(0x35, dst, imm, l);
     }
@@ -326,19 +338,15 @@ fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
     // START: CR here is the empty line (end of headers): not found.
     a.bind(states[START as usize]);
     a.jeq(R0, b'\r' as i32, fallback);
-    a.mov_reg(R1, R0);
-    a.or_imm(R1, 0x20);
     let compact = a.label();
-    a.jeq(R1, b'i' as i32, compact);
+    a.jeq_ci(b'i', compact);
     let name_next = a.label();
     a.jeq(R1, b'c' as i32, name_next);
     a.ja(reset);
     a.bind(compact);
-    a.mov_imm(R8, AFTER_NAME);
-    a.ja(lp);
+    a.enter(AFTER_NAME, lp);
     a.bind(name_next);
-    a.mov_imm(R8, NAME);
-    a.ja(lp);
+    a.enter(NAME, lp);
     // NAME..: "all-id" after the 'c' (state NAME + k expects the k-th).
     for (k, &ch) in b"all-id".iter().enumerate() {
         a.bind(states[NAME as usize + k]);
@@ -350,8 +358,7 @@ fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
         a.jeq(R1, ch as i32, ok);
         a.ja(reset);
         a.bind(ok);
-        a.mov_imm(R8, NAME + k as i32 + 1);
-        a.ja(lp);
+        a.enter(NAME + k as i32 + 1, lp);
     }
     // AFTER_NAME: blanks, then ':'.
     a.bind(states[AFTER_NAME as usize]);
@@ -360,8 +367,7 @@ fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
     a.jeq(R0, b':' as i32, blank_or_colon);
     a.ja(reset);
     a.bind(blank_or_colon);
-    a.mov_imm(R8, AFTER_COLON);
-    a.ja(lp);
+    a.enter(AFTER_COLON, lp);
     // AFTER_COLON: blanks, then the value's first byte.
     a.bind(states[AFTER_COLON as usize]);
     a.jeq(R0, b' ' as i32, lp);
@@ -369,8 +375,7 @@ fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
     a.jeq(R0, b'\r' as i32, fallback);
     a.jeq(R0, b'\n' as i32, fallback);
     a.hash_byte();
-    a.mov_imm(R8, VALUE);
-    a.ja(lp);
+    a.enter(VALUE, lp);
     // VALUE: hash up to CR or LF.
     a.bind(states[VALUE as usize]);
     a.jeq(R0, b'\r' as i32, done);
@@ -385,11 +390,9 @@ fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
 fn line_reset(a: &mut Asm, lp: usize, reset: usize, set: usize, start: i32, line: i32) {
     a.bind(reset);
     a.jeq(R0, b'\n' as i32, set);
-    a.mov_imm(R8, line);
-    a.ja(lp);
+    a.enter(line, lp);
     a.bind(set);
-    a.mov_imm(R8, start);
-    a.ja(lp);
+    a.enter(start, lp);
 }
 
 /// Hashes the user part of the To URI into r9 and jumps to `done`: the
@@ -401,8 +404,7 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     let (lp, states) = scan_loop(a, SCAN_TO, USER + 1, LINE, fallback);
     let (reset, set) = (a.label(), a.label());
     let goto = |a: &mut Asm, state: i32| {
-        a.mov_imm(R8, state);
-        a.ja(lp);
+        a.enter(state, lp);
     };
     // LINE: wait for LF.
     a.bind(states[LINE as usize]);
@@ -411,25 +413,21 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     // START: "t" (To and its compact form), or CR: the end of headers.
     a.bind(states[START as usize]);
     a.jeq(R0, b'\r' as i32, fallback);
-    a.mov_reg(R1, R0);
-    a.or_imm(R1, 0x20);
     let t = a.label();
-    a.jeq(R1, b't' as i32, t);
+    a.jeq_ci(b't', t);
     a.ja(reset);
     a.bind(t);
-    goto(a, T);
+    a.enter(T, lp);
     // T: "o" completes "To"; blanks or ':' complete the compact "t".
     a.bind(states[T as usize]);
     let (o, colon) = (a.label(), a.label());
     a.jeq(R0, b':' as i32, colon);
     a.jeq(R0, b' ' as i32, o);
     a.jeq(R0, b'\t' as i32, o);
-    a.mov_reg(R1, R0);
-    a.or_imm(R1, 0x20);
-    a.jeq(R1, b'o' as i32, o);
+    a.jeq_ci(b'o', o);
     a.ja(reset);
     a.bind(o);
-    goto(a, AFTER_NAME);
+    a.enter(AFTER_NAME, lp);
     // AFTER_NAME: blanks, then ':'.
     a.bind(states[AFTER_NAME as usize]);
     a.jeq(R0, b' ' as i32, lp);
@@ -437,7 +435,7 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     a.jeq(R0, b':' as i32, colon);
     a.ja(reset);
     a.bind(colon);
-    goto(a, VALUE);
+    a.enter(VALUE, lp);
     // VALUE..SIPS: the first "sip:" or "sips:" (scheme in any case,
     // RFC 3261 §19.1.4); the line's end without one is not a SIP AOR.
     let (s, value) = (a.label(), a.label());
@@ -445,37 +443,31 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     a.bind(value);
     a.jeq(R0, b'\r' as i32, fallback);
     a.jeq(R0, b'\n' as i32, fallback);
-    a.mov_reg(R1, R0);
-    a.or_imm(R1, 0x20);
-    a.jeq(R1, b's' as i32, s);
-    goto(a, VALUE);
+    a.jeq_ci(b's', s);
+    a.enter(VALUE, lp);
     a.bind(s);
-    goto(a, S);
+    a.enter(S, lp);
     for (state, ch, next) in [(S, b'i', SI), (SI, b'p', SIP)] {
         a.bind(states[state as usize]);
-        a.mov_reg(R1, R0);
-        a.or_imm(R1, 0x20);
         let ok = a.label();
-        a.jeq(R1, ch as i32, ok);
+        a.jeq_ci(ch, ok);
         a.ja(value);
         a.bind(ok);
-        goto(a, next);
+        a.enter(next, lp);
     }
     let user = a.label();
     a.bind(states[SIP as usize]);
     a.jeq(R0, b':' as i32, user);
-    a.mov_reg(R1, R0);
-    a.or_imm(R1, 0x20);
     let sips = a.label();
-    a.jeq(R1, b's' as i32, sips);
+    a.jeq_ci(b's', sips);
     a.ja(value);
     a.bind(sips);
-    goto(a, SIPS);
+    a.enter(SIPS, lp);
     a.bind(states[SIPS as usize]);
     a.jeq(R0, b':' as i32, user);
     a.ja(value);
     a.bind(user);
-    goto(a, USER);
+    a.enter(USER, lp);
     // USER: hash up to '@'; an escape, or the user's end without '@' (no
     // user part, a password, a parameter, a "sip:" inside a display
     // name), cannot be placed.
