@@ -403,9 +403,6 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     use to_state::*;
     let (lp, states) = scan_loop(a, SCAN_TO, USER + 1, LINE, fallback);
     let (reset, set) = (a.label(), a.label());
-    let goto = |a: &mut Asm, state: i32| {
-        a.enter(state, lp);
-    };
     // LINE: wait for LF.
     a.bind(states[LINE as usize]);
     a.jeq(R0, b'\n' as i32, set);
