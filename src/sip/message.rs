@@ -7,6 +7,8 @@ use super::error::ParseError;
 use super::header::HeaderName;
 use super::list::{CommaList, is_lws, is_token_char, trim_lws};
 use super::method::Method;
+use super::nameaddr::NameAddr;
+use super::via::Via;
 use memchr::memchr;
 
 /// Longest message the view indexes: offsets are 16-bit to keep the view
@@ -75,6 +77,26 @@ pub struct Message<'a> {
     /// Offset of the empty line that ends the headers.
     headers_end: usize,
     body_start: usize,
+    /// Headers parsed with the message (`typed.rs` hands them out).
+    pub(super) parsed: Parsed<'a>,
+}
+
+/// To, From and the top Via, parsed once per message, when its headers
+/// are indexed: the owner, the sanity check, NAT detection, the
+/// registrar, the transaction layer and the reply builder all read them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Parsed<'a> {
+    pub(super) to: Result<NameAddr<'a>, ParseError>,
+    pub(super) from: Result<NameAddr<'a>, ParseError>,
+    pub(super) via_top: Result<Via<'a>, ParseError>,
+}
+
+impl Parsed<'_> {
+    const NONE: Parsed<'static> = Parsed {
+        to: Err(ParseError::MissingHeader(HeaderName::To)),
+        from: Err(ParseError::MissingHeader(HeaderName::From)),
+        via_top: Err(ParseError::MissingHeader(HeaderName::Via)),
+    };
 }
 
 impl<'a> Message<'a> {
@@ -124,6 +146,7 @@ impl<'a> Message<'a> {
         let mut msg = Message::empty(input, start);
         // Lenient indexing never fails; the Result is only for the strict mode.
         let _ = msg.index_headers((line_end + 1).min(input.len()), true);
+        msg.parse_known();
         Some(msg)
     }
 
@@ -135,6 +158,7 @@ impl<'a> Message<'a> {
             count: 0,
             headers_end: input.len(),
             body_start: input.len(),
+            parsed: Parsed::NONE,
         }
     }
 
@@ -150,6 +174,7 @@ impl<'a> Message<'a> {
         let start = parse_start_line(line)?;
         let mut msg = Message::empty(input, start);
         msg.index_headers(line_end + 1, false)?;
+        msg.parse_known();
         Ok(msg)
     }
 

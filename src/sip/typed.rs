@@ -64,21 +64,33 @@ impl<'a> Message<'a> {
         parse_delta_seconds(h.value).map(Some).ok_or(ParseError::BadHeader(HeaderName::Expires))
     }
 
+    /// The first Via value, parsed with the message.
     pub fn via_top(&self) -> Result<Via<'a>, ParseError> {
-        let v = self.values(HeaderName::Via).next().ok_or(ParseError::MissingHeader(HeaderName::Via))?;
-        Via::parse(v)
+        self.parsed.via_top
     }
 
     pub fn vias(&self) -> impl Iterator<Item = Result<Via<'a>, ParseError>> + '_ {
         self.values(HeaderName::Via).map(Via::parse)
     }
 
+    /// The From header, parsed with the message.
     pub fn from(&self) -> Result<NameAddr<'a>, ParseError> {
-        self.name_addr(HeaderName::From)
+        self.parsed.from
     }
 
+    /// The To header, parsed with the message.
     pub fn to(&self) -> Result<NameAddr<'a>, ParseError> {
-        self.name_addr(HeaderName::To)
+        self.parsed.to
+    }
+
+    /// Parses To, From and the top Via once the headers are indexed.
+    pub(super) fn parse_known(&mut self) {
+        let first_via = self.values(HeaderName::Via).next();
+        self.parsed = super::message::Parsed {
+            to: self.name_addr(HeaderName::To),
+            from: self.name_addr(HeaderName::From),
+            via_top: first_via.ok_or(ParseError::MissingHeader(HeaderName::Via)).and_then(Via::parse),
+        };
     }
 
     fn name_addr(&self, name: HeaderName) -> Result<NameAddr<'a>, ParseError> {
