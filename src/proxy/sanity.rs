@@ -165,7 +165,7 @@ fn check_mandatory(msg: &Message<'_>) -> Result<(), ParseError> {
         HeaderName::MaxForwards,
         HeaderName::ContentLength,
     ] {
-        if msg.count(name) > 1 {
+        if msg.repeats(name) {
             return Err(ParseError::DuplicateHeader(name));
         }
     }

@@ -40,6 +40,9 @@ pub enum HeaderName {
 }
 
 impl HeaderName {
+    /// How many kinds there are (`Other` is the last).
+    pub const KINDS: usize = HeaderName::Other as usize + 1;
+
     /// Looks up a header name as received. Names are case-insensitive and
     /// single letters are compact forms (RFC 3261 §7.3.3, RFC 3515, RFC 3892,
     /// RFC 4028).

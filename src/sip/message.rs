@@ -20,6 +20,9 @@ pub const MAX_MESSAGE: usize = u16::MAX as usize;
 /// which bounds the work a hostile sender can cause.
 pub const MAX_HEADERS: usize = 128;
 
+// `Message::repeated` has one bit per header kind.
+const _: () = assert!(HeaderName::KINDS <= 32);
+
 /// Byte offsets of one header inside the message.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -74,6 +77,11 @@ pub struct Message<'a> {
     start: StartLine<'a>,
     slots: [Slot; MAX_HEADERS],
     count: usize,
+    /// Per header kind (`HeaderName as usize`): one past the index of its
+    /// first slot, 0 when absent, so a lookup starts where the kind does.
+    first: [u8; HeaderName::KINDS],
+    /// Bit `HeaderName as u32` set when the kind occurs more than once.
+    repeated: u32,
     /// Offset of the empty line that ends the headers.
     headers_end: usize,
     body_start: usize,
@@ -156,6 +164,8 @@ impl<'a> Message<'a> {
             start,
             slots: [EMPTY_SLOT; MAX_HEADERS],
             count: 0,
+            first: [0; HeaderName::KINDS],
+            repeated: 0,
             headers_end: input.len(),
             body_start: input.len(),
             parsed: Parsed::NONE,
@@ -248,8 +258,16 @@ impl<'a> Message<'a> {
         } else {
             pos + colon + 1 + (value.as_ptr() as usize - raw_value.as_ptr() as usize)
         };
+        let kind = HeaderName::parse(name);
+        let first = &mut self.first[kind as usize];
+        if *first == 0 {
+            // MAX_HEADERS (128) keeps this within u8.
+            *first = (self.count + 1) as u8;
+        } else {
+            self.repeated |= 1 << kind as u32;
+        }
         self.slots[self.count] = Slot {
-            name: HeaderName::parse(name),
+            name: kind,
             line_start: to_u16(pos),
             name_end: to_u16(pos + name.len()),
             value_start: to_u16(value_start),
@@ -311,16 +329,30 @@ impl<'a> Message<'a> {
 
     /// Every header of one kind, in order.
     pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = Header<'a>> + '_ {
-        self.headers().filter(move |h| h.name == name)
+        // From the kind's first slot, comparing indexed names: a view is
+        // built only for a match.
+        let from = match self.first[name as usize] {
+            0 => self.count,
+            i => usize::from(i) - 1,
+        };
+        self.slots[from..self.count].iter().filter(move |s| s.name == name).map(|s| self.view(s))
     }
 
     /// The first header of one kind.
     pub fn header(&self, name: HeaderName) -> Option<Header<'a>> {
-        self.headers_named(name).next()
+        match self.first[name as usize] {
+            0 => None,
+            i => Some(self.view(&self.slots[usize::from(i) - 1])),
+        }
     }
 
     pub fn count(&self, name: HeaderName) -> usize {
         self.slots[..self.count].iter().filter(|s| s.name == name).count()
+    }
+
+    /// Whether the message has more than one header of this kind.
+    pub fn repeats(&self, name: HeaderName) -> bool {
+        self.repeated & (1 << name as u32) != 0
     }
 
     /// Every comma-separated element of every header of one kind, in order
