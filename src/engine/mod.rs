@@ -369,13 +369,13 @@ impl Engine {
         extra: &[&[u8]],
         add_to_tag: bool,
     ) {
-        let tag = self.to_tag(msg);
+        let tag = add_to_tag.then(|| self.to_tag(msg));
         let mut buf = self.take_buf();
         let spec = ResponseSpec {
             code,
             reason,
             source: d.src,
-            to_tag: add_to_tag.then_some(&tag[..]),
+            to_tag: tag.as_ref().map(|t| &t[..]),
             extra,
             raw_headers: &self.scratch,
             server: self.cfg.server_header.as_deref(),

@@ -268,7 +268,7 @@ fn write_hostport(a: &mut Vec<u8>, addr: &RrAddr<'_>) {
 /// From tags, Call-ID and CSeq number; the method is left out so a CANCEL
 /// maps to its INVITE's branch (§9.1). `salt` is fixed per process.
 pub fn branch_for(msg: &Message<'_>, salt: u64) -> [u8; BRANCH_LEN] {
-    let top = msg.vias().next().and_then(Result::ok);
+    let top = msg.via_top().ok();
     branch_with_top(msg, top.as_ref(), salt)
 }
 

@@ -99,7 +99,12 @@ fn check_syntax(msg: &Message<'_>, ruri: &Uri<'_>) -> Result<bool, ParseError> {
     if ruri.headers.is_some() && ruri.is_sip() {
         return Err(ParseError::HeadersInRequestUri);
     }
-    for v in msg.vias() {
+    // The top via-parm is parsed with the message; the others here. (A
+    // Via header with no via-parm at all is refused here too.)
+    if msg.header(HeaderName::Via).is_some() {
+        msg.via_top()?;
+    }
+    for v in msg.vias().skip(1) {
         v?;
     }
     if msg.header(HeaderName::From).is_some() {
@@ -182,10 +187,10 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), ParseError> {
     if !msg.is_sip_2_0() {
         return Err(ParseError::BadVersion);
     }
-    for v in msg.vias() {
+    msg.via_top()?;
+    for v in msg.vias().skip(1) {
         v?;
     }
-    msg.via_top()?;
     msg.call_id().ok_or(ParseError::MissingHeader(HeaderName::CallId))?;
     msg.cseq()?;
     check_mandatory_response(msg)

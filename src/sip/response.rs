@@ -44,7 +44,7 @@ pub fn build_response(req: &Message<'_>, spec: &ResponseSpec<'_>, out: &mut Vec<
             HeaderName::Via if !top_done => {
                 top_done = true;
                 out.extend_from_slice(b"Via: ");
-                write_via_with_source(h.value, spec.source, out);
+                write_via_with_source(h.value, req.via_top().ok().as_ref(), spec.source, out);
                 out.extend_from_slice(b"\r\n");
             }
             HeaderName::Via | HeaderName::From | HeaderName::CallId | HeaderName::CSeq => {
@@ -96,19 +96,17 @@ fn write_reason(reason: &dyn Display, out: &mut Vec<u8>) {
 
 /// Writes a Via header value whose top via-parm carries
 /// `received=<src ip>;rport=<src port>` (RFC 3261 §18.2.1, RFC 3581 §4:
-/// with force_rport both are always set). Existing `received`/`rport`
-/// params are overwritten in place; the rest of the value is unchanged.
-pub fn write_via_with_source(value: &[u8], source: SocketAddr, out: &mut Vec<u8>) {
-    let first_end = super::list::CommaList::new(value).next().map_or(0, |v| super::offset_in(value, v) + v.len());
-    let top = &value[..first_end];
-    let Ok(via) = Via::parse(top) else {
-        // Unparsable top Via: it was checked before we answer, but never
-        // write a half-formed header.
+/// with force_rport both are always set). `top` is that via-parm, parsed
+/// (`Message::via_top`); without it the value is copied unchanged, never
+/// half-formed. Existing `received`/`rport` params are overwritten in
+/// place; the rest of the value is unchanged.
+pub fn write_via_with_source(value: &[u8], top: Option<&Via<'_>>, source: SocketAddr, out: &mut Vec<u8>) {
+    let Some(via) = top else {
         out.extend_from_slice(value);
         return;
     };
-    let params_at = super::offset_in(top, via.params);
-    out.extend_from_slice(&top[..params_at]);
+    let params_at = super::offset_in(value, via.params);
+    out.extend_from_slice(&value[..params_at]);
     let (mut rcvd, mut rport) = (false, false);
     for p in params::iter(via.params) {
         if p.name.eq_ignore_ascii_case(b"received") {

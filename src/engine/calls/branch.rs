@@ -110,7 +110,9 @@ impl Engine {
 pub(super) fn mark_source(msg: &Message<'_>, ed: &mut Editor, src: SocketAddr) {
     if let Some(h) = msg.header(HeaderName::Via) {
         let start = msg.offset_of(h.value);
-        ed.replace_with(start..start + h.value.len(), |a| write_via_with_source(h.value, src, a));
+        ed.replace_with(start..start + h.value.len(), |a| {
+            write_via_with_source(h.value, msg.via_top().ok().as_ref(), src, a)
+        });
     }
 }
 
