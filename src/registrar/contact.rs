@@ -7,7 +7,7 @@
 use super::outcome::SaveError;
 use crate::config::RegistrarConfig;
 use crate::sip::NameAddr;
-use crate::sip::params::unquote;
+use crate::sip::params::{self, unquote};
 
 /// One Contact's request, borrowed from the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,30 +32,53 @@ impl<'a> ContactInfo<'a> {
         header_expires: Option<u32>,
         cfg: &RegistrarConfig,
     ) -> Result<ContactInfo<'a>, SaveError> {
-        let instance = value(contact, b"+sip.instance").map(unquote).filter(|v| !v.is_empty());
-        let reg_id = match (instance, value(contact, b"reg-id")) {
+        let p = Params::of(contact);
+        let instance = p.instance.map(unquote).filter(|v| !v.is_empty());
+        let reg_id = match (instance, p.reg_id) {
             (Some(_), Some(v)) => Some(decimal(v).filter(|&n| n > 0).ok_or(SaveError::InvalidRegId)?),
             _ => None,
         };
-        let q = match value(contact, b"q") {
+        let q = match p.q {
             Some(v) => Some(parse_q(v).ok_or(SaveError::InvalidQ)?),
             None => cfg.default_q(),
         };
         Ok(ContactInfo {
             uri: contact.uri.raw,
-            expires: expires(value(contact, b"expires"), header_expires, cfg)?,
+            expires: expires(p.expires, header_expires, cfg)?,
             q,
             instance,
             reg_id,
-            received: value(contact, b"received").map(unquote),
+            received: p.received.map(unquote),
         })
     }
 }
 
-/// A header param's non-empty value; a flag or `;name=` counts as absent,
-/// as in Kamailio (`!_ep->body.len`).
-fn value<'a>(contact: &NameAddr<'a>, name: &[u8]) -> Option<&'a [u8]> {
-    contact.param(name).flatten().filter(|v| !v.is_empty())
+/// The Contact header params read here, found in one pass over the list.
+/// Each is the first occurrence's value when non-empty; a flag or
+/// `;name=` counts as absent, as in Kamailio (`!_ep->body.len`).
+struct Params<'a> {
+    instance: Option<&'a [u8]>,
+    reg_id: Option<&'a [u8]>,
+    q: Option<&'a [u8]>,
+    expires: Option<&'a [u8]>,
+    received: Option<&'a [u8]>,
+}
+
+impl<'a> Params<'a> {
+    fn of(contact: &NameAddr<'a>) -> Params<'a> {
+        // Per name: whether an occurrence was seen, and its value.
+        let mut seen = [None::<Option<&'a [u8]>>; 5];
+        const NAMES: [&[u8]; 5] = [b"+sip.instance", b"reg-id", b"q", b"expires", b"received"];
+        for p in params::iter(contact.params) {
+            if let Some(i) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(p.name))
+                && seen[i].is_none()
+            {
+                seen[i] = Some(p.value);
+            }
+        }
+        let [instance, reg_id, q, expires, received] = seen.map(|v| v.flatten().filter(|v| !v.is_empty()));
+        Params { instance, reg_id, q, expires, received }
+    }
 }
 
 /// RFC 3261 §10.3 step 7 with Kamailio's precedence and limits: the

@@ -289,6 +289,6 @@ fn binding(common: &Common<'_>, info: &ContactInfo<'_>) -> Binding {
 
 /// `Supported: path` in the request (RFC 3327 §5.3).
 fn wants_path(msg: &Message<'_>) -> bool {
-    msg.option_tags(HeaderName::Supported).flatten().any(|t| t.eq_ignore_ascii_case(b"path"))
-        && msg.header(HeaderName::Path).is_some()
+    msg.header(HeaderName::Path).is_some()
+        && msg.option_tags(HeaderName::Supported).flatten().any(|t| t.eq_ignore_ascii_case(b"path"))
 }
