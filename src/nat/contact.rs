@@ -5,7 +5,6 @@
 
 use super::NatError;
 use super::received::{canonical, push_hostport};
-use crate::sip::header::HeaderName;
 use crate::sip::{Editor, Host, Message, NameAddr, params};
 use std::net::{IpAddr, SocketAddr};
 
@@ -55,13 +54,10 @@ pub fn fix_contact(msg: &Message<'_>, editor: &mut Editor, src: SocketAddr) -> R
 /// `get_contact_uri` picks it: `None` for no Contact or `Contact: *`.
 /// A contact that does not parse, or whose URI has no host, is an error.
 pub(crate) fn first_contact<'a>(msg: &Message<'a>) -> Result<Option<NameAddr<'a>>, NatError> {
-    let Some(value) = msg.values(HeaderName::Contact).next() else {
+    let Some((_, parsed)) = msg.first_contact() else {
         return Ok(None);
     };
-    if value == b"*" {
-        return Ok(None);
-    }
-    let c = NameAddr::parse(value).map_err(|_| NatError::BadContact)?;
+    let c = parsed.map_err(|_| NatError::BadContact)?;
     if c.uri.host.is_none() {
         return Err(NatError::NoContactHost);
     }

@@ -11,7 +11,7 @@ use super::path::RegisterPath;
 use crate::config::RegistrarConfig;
 use crate::sip::list::trim_lws;
 use crate::sip::transport::Transport;
-use crate::sip::{CSeq, HeaderName, Message, NameAddr};
+use crate::sip::{CSeq, HeaderName, Message, NameAddr, ParseError};
 use std::net::SocketAddr;
 
 /// Longest Contact URI stored (Kamailio registrar `contact_max_size`).
@@ -109,8 +109,10 @@ fn apply(
     aor_out: &mut Option<Aor>,
 ) -> Result<Done, SaveError> {
     let msg = req.msg;
-    let to = msg.header(HeaderName::To).ok_or(SaveError::ToMissing)?;
-    let to = NameAddr::parse(to.value).map_err(|_| SaveError::ToMalformed)?;
+    let to = msg.to().map_err(|e| match e {
+        ParseError::MissingHeader(_) => SaveError::ToMissing,
+        _ => SaveError::ToMalformed,
+    })?;
     let aor: &Aor = aor_out.insert(Aor::from_uri(&to.uri)?);
     let call_id = msg.call_id().ok_or(SaveError::CallIdMissing)?;
     let cseq = msg.header(HeaderName::CSeq).ok_or(SaveError::CSeqMissing)?;
@@ -187,7 +189,7 @@ fn contacts<'a>(msg: &Message<'a>, header_expires: Option<u32>) -> Result<Contac
         if v == b"*" {
             return Err(SaveError::StarWithOthers);
         }
-        let na = NameAddr::parse(v).map_err(|_| SaveError::ContactParse)?;
+        let na = msg.contact(v).map_err(|_| SaveError::ContactParse)?;
         let received = na.param(b"received").flatten().unwrap_or_default();
         if na.uri.raw.len() > CONTACT_MAX || received.len() > RECEIVED_MAX {
             return Err(SaveError::ContactTooLong);

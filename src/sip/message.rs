@@ -89,14 +89,17 @@ pub struct Message<'a> {
     pub(super) parsed: Parsed<'a>,
 }
 
-/// To, From and the top Via, parsed once per message, when its headers
-/// are indexed: the owner, the sanity check, NAT detection, the
-/// registrar, the transaction layer and the reply builder all read them.
+/// To, From, the top Via and the first Contact, parsed once per message,
+/// when its headers are indexed: the owner, the sanity check, NAT
+/// detection, the registrar, the transaction layer and the reply builder
+/// all read them.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Parsed<'a> {
     pub(super) to: Result<NameAddr<'a>, ParseError>,
     pub(super) from: Result<NameAddr<'a>, ParseError>,
     pub(super) via_top: Result<Via<'a>, ParseError>,
+    /// The first Contact value unless it is `*`, with its parse.
+    pub(super) contact: Option<(&'a [u8], Result<NameAddr<'a>, ParseError>)>,
 }
 
 impl Parsed<'_> {
@@ -104,6 +107,7 @@ impl Parsed<'_> {
         to: Err(ParseError::MissingHeader(HeaderName::To)),
         from: Err(ParseError::MissingHeader(HeaderName::From)),
         via_top: Err(ParseError::MissingHeader(HeaderName::Via)),
+        contact: None,
     };
 }
 

@@ -86,10 +86,12 @@ impl<'a> Message<'a> {
     /// Parses To, From and the top Via once the headers are indexed.
     pub(super) fn parse_known(&mut self) {
         let first_via = self.values(HeaderName::Via).next();
+        let contact = self.values(HeaderName::Contact).next().filter(|v| *v != b"*");
         self.parsed = super::message::Parsed {
             to: self.name_addr(HeaderName::To),
             from: self.name_addr(HeaderName::From),
             via_top: first_via.ok_or(ParseError::MissingHeader(HeaderName::Via)).and_then(Via::parse),
+            contact: contact.map(|v| (v, parse_contact(v))),
         };
     }
 
@@ -100,9 +102,22 @@ impl<'a> Message<'a> {
 
     /// The Contact addresses (empty for `*`); see `contact_set`.
     pub fn contacts(&self) -> impl Iterator<Item = Result<NameAddr<'a>, ParseError>> + '_ {
-        self.values(HeaderName::Contact)
-            .filter(|v| *v != b"*")
-            .map(|v| NameAddr::parse(v).map_err(|_| ParseError::BadHeader(HeaderName::Contact)))
+        self.values(HeaderName::Contact).filter(|v| *v != b"*").map(|v| self.contact(v))
+    }
+
+    /// The first Contact value, unless it is `*`, and its parse (done
+    /// with the message).
+    pub fn first_contact(&self) -> Option<(&'a [u8], Result<NameAddr<'a>, ParseError>)> {
+        self.parsed.contact
+    }
+
+    /// A Contact value of this message (from `values(HeaderName::Contact)`),
+    /// parsed; the first one was parsed with the message.
+    pub fn contact(&self, value: &'a [u8]) -> Result<NameAddr<'a>, ParseError> {
+        match self.parsed.contact {
+            Some((first, parsed)) if std::ptr::eq(first, value) => parsed,
+            _ => parse_contact(value),
+        }
     }
 
     /// Classifies the Contact headers; a `*` mixed with addresses is an
@@ -143,6 +158,10 @@ impl<'a> Message<'a> {
 }
 
 /// delta-seconds = 1*DIGIT, saturating at 2^32-1 (RFC 3261 §20.19).
+fn parse_contact(value: &[u8]) -> Result<NameAddr<'_>, ParseError> {
+    NameAddr::parse(value).map_err(|_| ParseError::BadHeader(HeaderName::Contact))
+}
+
 pub fn parse_delta_seconds(v: &[u8]) -> Option<u32> {
     let v = trim_lws(v);
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
