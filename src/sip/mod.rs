@@ -28,6 +28,12 @@ pub use typed::{CSeq, ContactSet};
 pub use uri::{Host, Scheme, Uri};
 pub use via::Via;
 
+/// Whether `sub` lies inside `base` (a slice of the same buffer).
+pub fn contains(base: &[u8], sub: &[u8]) -> bool {
+    let (b, s) = (base.as_ptr() as usize, sub.as_ptr() as usize);
+    s >= b && s + sub.len() <= b + base.len()
+}
+
 /// Byte offset of `sub` within `base`. Every slice the parsers hand out
 /// points into the received buffer, so its position is its address minus
 /// the buffer's: this is what lets edits address ranges without copying.

@@ -96,12 +96,13 @@ fn write_reason(reason: &dyn Display, out: &mut Vec<u8>) {
 
 /// Writes a Via header value whose top via-parm carries
 /// `received=<src ip>;rport=<src port>` (RFC 3261 §18.2.1, RFC 3581 §4:
-/// with force_rport both are always set). `top` is that via-parm, parsed
-/// (`Message::via_top`); without it the value is copied unchanged, never
-/// half-formed. Existing `received`/`rport` params are overwritten in
-/// place; the rest of the value is unchanged.
+/// with force_rport both are always set). `top` is the message's top
+/// via-parm, parsed (`Message::via_top`); when it is missing or lies in a
+/// later Via header (this one is empty) the value is copied unchanged,
+/// never half-formed. Existing `received`/`rport` params are overwritten
+/// in place; the rest of the value is unchanged.
 pub fn write_via_with_source(value: &[u8], top: Option<&Via<'_>>, source: SocketAddr, out: &mut Vec<u8>) {
-    let Some(via) = top else {
+    let Some(via) = top.filter(|v| super::contains(value, v.params)) else {
         out.extend_from_slice(value);
         return;
     };
@@ -168,6 +169,28 @@ Content-Length: 0\r\n\r\n";
         let mut out = Vec::new();
         build_response(&m, &spec, &mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    /// Found by fuzzing: the top via-parm is in the second Via header
+    /// when the first is empty; the empty one is copied as it is.
+    #[test]
+    fn an_empty_first_via_header_is_copied_unchanged() {
+        let req = b"OPTIONS sip:h SIP/2.0\r\nVia:\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nFrom: <sip:a@h>;tag=1\r\n\
+To: <sip:h>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+        let m = Message::parse(req).unwrap();
+        let spec = ResponseSpec {
+            code: 200,
+            reason: &"OK",
+            source: "203.0.113.7:40112".parse().unwrap(),
+            to_tag: None,
+            extra: &[],
+            raw_headers: b"",
+            server: None,
+        };
+        let mut out = Vec::new();
+        build_response(&m, &spec, &mut out);
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("Via: \r\nVia: SIP/2.0/UDP 10.0.0.1\r\n"), "{s}");
     }
 
     #[test]
