@@ -5,7 +5,7 @@
 use super::error::MessageError;
 use super::extract;
 use super::id::{DialogHandle, DialogKey, Direction, Tag};
-use super::state::{Answer, Core, Dialog, EndCause, Leg, State, Unconfirmed};
+use super::state::{Answer, Core, Dialog, EndCause, Leg, Sockets, State, Unconfirmed};
 use super::table::{Change, Dialogs, Event};
 use crate::sip::{Message, Method};
 use std::time::{Duration, Instant};
@@ -125,6 +125,7 @@ impl Dialogs {
             invite_rr: rr.len(),
             init: now,
             nat: extract::nat_marked(&rr),
+            sockets: Sockets::FIRST,
         };
         self.insert(Dialog::Unconfirmed(Unconfirmed { core }));
         self.counters.processed_dialogs += 1;

@@ -57,7 +57,7 @@ pub use error::{DialogError, MessageError};
 pub use id::{CallId, DialogHandle, DialogId, DialogKey, Direction, Tag, handle_owner};
 pub use rpc::ActiveStats;
 pub use state::{
-    Answer, Confirmed, ConfirmedNoAck, Core, Dialog, Early, EndCause, Leg, State, Terminated, Unconfirmed,
+    Answer, Confirmed, ConfirmedNoAck, Core, Dialog, Early, EndCause, Leg, Sockets, State, Terminated, Unconfirmed,
 };
 pub use table::{Change, Dialogs, Event, Expired, Expiry};
 

@@ -3,6 +3,7 @@
 //! (dlg_hash.c `next_state_dlg` is the table of allowed moves).
 
 use super::id::{CallId, DialogHandle, DialogId, Direction, Tag};
+use crate::ids::ListenerId;
 use std::time::{Duration, Instant};
 
 /// The state number Kamailio prints (`dlg.list` "state").
@@ -57,6 +58,22 @@ pub struct Core {
     /// A NATed party is involved: `nat=yes` in a Record-Route or Route, or
     /// set by the proxy (default script NATMANAGE, FLB_NATB).
     pub nat: bool,
+    /// The listen sockets each side is reached from (Kamailio `bind_addr`
+    /// per leg): the one the INVITE came in on, and the one it left from.
+    /// Requests the proxy itself sends to a side (BYEs) leave from it.
+    pub sockets: Sockets,
+}
+
+/// The proxy's listen socket towards each side of a dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sockets {
+    pub caller: ListenerId,
+    pub callee: ListenerId,
+}
+
+impl Sockets {
+    /// Until the proxy says otherwise (`Dialogs::bind_sockets`): the first.
+    pub const FIRST: Sockets = Sockets { caller: ListenerId(0), callee: ListenerId(0) };
 }
 
 /// The answer that confirmed the dialog.

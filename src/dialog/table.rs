@@ -4,7 +4,7 @@
 
 use super::error::DialogError;
 use super::id::{CallId, DialogHandle, DialogKey, Direction, Handles};
-use super::state::{Dialog, EndCause, State};
+use super::state::{Dialog, EndCause, Sockets, State};
 use super::{Counters, DialogConfig, NOACK_GRACE};
 use crate::ids::ShardId;
 use crate::registrar::UnixMillis;
@@ -126,6 +126,14 @@ impl Dialogs {
 
     pub fn get(&self, handle: DialogHandle) -> Option<&Dialog> {
         self.entries.get(&handle).map(|e| &e.dialog)
+    }
+
+    /// Records the listen sockets towards the caller and the callee of a
+    /// dialog just created (`Event::Created`).
+    pub fn bind_sockets(&mut self, handle: DialogHandle, sockets: Sockets) {
+        if let Some(e) = self.entries.get_mut(&handle) {
+            e.dialog.core_mut().sockets = sockets;
+        }
     }
 
     /// Every dialog, in handle order (Kamailio walks its table by slot).

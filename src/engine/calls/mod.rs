@@ -325,10 +325,11 @@ impl Engine {
     /// client transaction of its own.
     pub(super) fn send_byes(&mut self, now: Instant, handle: crate::dialog::DialogHandle, extra: &[u8]) -> bool {
         let Some(dialog) = self.calls.dialogs.get(handle) else { return false };
-        let local = ListenerId(0);
+        // Each BYE leaves from the socket its side is reached from.
+        let sockets = dialog.core().sockets;
         // A branch no other shard or earlier run of this proxy uses: the
         // shard, the start time and a per-shard counter.
-        let via = |this: &Engine, side: u64| {
+        let via = |this: &Engine, side: u64, local: ListenerId| {
             let addr = this.rr_addr(local);
             let mut v = b"SIP/2.0/UDP ".to_vec();
             v.extend_from_slice(addr.host);
@@ -338,10 +339,11 @@ impl Engine {
             );
             v
         };
-        let (to_caller, to_callee) = (via(self, 1), via(self, 2));
+        let (to_caller, to_callee) = (via(self, 1, sockets.caller), via(self, 2, sockets.callee));
         let Ok(byes) = crate::dialog::build_byes(dialog, &to_caller, &to_callee, extra) else { return false };
         let mut sent = 0;
-        for bye in byes {
+        // build_byes gives the caller's BYE first.
+        for (bye, local) in byes.into_iter().zip([sockets.caller, sockets.callee]) {
             let mut ed = Editor::new();
             let Ok(m) = Message::parse(&bye.bytes) else { continue };
             let ruri = m.request_line().map(|r| r.uri).unwrap_or_default();

@@ -4,6 +4,7 @@
 
 use super::branch::{InitialBranch, dlguri, is_first_hop, mark_source};
 use super::{ClientInfo, Fork, Peer, ServerEntry, TxId};
+use crate::dialog::{Event, Sockets};
 use crate::engine::{Datagram, Engine};
 use crate::nat::{DEFAULT_ALIAS_NAME, nat_uac_test, set_contact_alias};
 use crate::proxy::fork::ForkPlan;
@@ -177,9 +178,15 @@ impl Engine {
         if first
             && msg.method() == Some(Method::Invite)
             && let Ok(fwd) = Message::parse(&bytes)
-            && let Err(e) = self.calls.dialogs.on_request(&fwd, now)
         {
-            log::debug!("dialog not tracked: {e}");
+            match self.calls.dialogs.on_request(&fwd, now) {
+                Ok(Event::Created(handle)) => {
+                    let sockets = Sockets { caller: upstream.local, callee: outbound };
+                    self.calls.dialogs.bind_sockets(handle, sockets);
+                }
+                Ok(_) => {}
+                Err(e) => log::debug!("dialog not tracked: {e}"),
+            }
         }
         let info = ClientInfo {
             peer: Peer { local: outbound, addr: dst },

@@ -45,7 +45,11 @@ fn lab() -> Lab {
 
 impl Lab {
     fn feed(&mut self, from: &str, bytes: &[u8]) -> Vec<Transmit> {
-        let d = Datagram { local: ListenerId(0), src: from.parse().unwrap(), bytes };
+        self.feed_on(ListenerId(0), from, bytes)
+    }
+
+    fn feed_on(&mut self, local: ListenerId, from: &str, bytes: &[u8]) -> Vec<Transmit> {
+        let d = Datagram { local, src: from.parse().unwrap(), bytes };
         assert_eq!(self.e.handle_datagram(self.now, d), Disposition::Done);
         self.drain()
     }
@@ -481,4 +485,39 @@ fn a_503_goes_upstream_as_500() {
     let out = l.feed(BOB_NAT, &answer(&fwd, "503 Service Unavailable", "b1", false));
     let up = out.iter().find(|t| t.dst == addr(ALICE)).unwrap();
     assert_eq!(first_line(up), "SIP/2.0 500 Service Unavailable");
+}
+
+/// Kamailio keeps a `bind_addr` per leg: with two listen addresses, the
+/// BYEs of `dlg.end_dlg` leave from the socket each side is reached from,
+/// with that socket's address in their Via.
+#[test]
+fn each_bye_leaves_from_its_sides_socket() {
+    use crate::control::dlg::{DlgOp, DlgReply};
+    let sets = ["core.listen=[\"udp:192.0.2.1:5060\", \"udp:198.51.100.1:5060\"]"];
+    let mut l = lab_with(1, 0, &sets);
+    // Bob registers on the second address; Alice calls on the first.
+    let reg = "REGISTER sip:198.51.100.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKreg2;rport\r\n\
+Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.1>;tag=r1\r\nTo: <sip:bob@192.0.2.1>\r\n\
+Call-ID: reg-bob2\r\nCSeq: 1 REGISTER\r\nContact: <sip:bob@10.0.0.5:5060>\r\nExpires: 3600\r\n\
+Content-Length: 0\r\n\r\n";
+    let out = l.feed_on(ListenerId(1), BOB_NAT, reg.as_bytes());
+    assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
+    let out = l.feed(ALICE, &invite("c2l", "z9hG4bKa2"));
+    let fwd = out.into_iter().find(|t| t.dst == addr(BOB_NAT)).expect("the INVITE to Bob");
+    assert_eq!(fwd.local, ListenerId(1), "towards Bob from his socket");
+    l.feed_on(ListenerId(1), BOB_NAT, &answer(&fwd, "200 OK", "b2", true));
+    let DlgReply::List(list) = l.e.dialog_rpc(DlgOp::List, l.now) else { panic!() };
+    let handle = crate::dialog::DialogHandle {
+        h_entry: list[0]["h_entry"].as_u64().unwrap() as u32,
+        h_id: list[0]["h_id"].as_u64().unwrap() as u32,
+    };
+    let end = DlgOp::End { handle, extra: String::new() };
+    assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Ended));
+    let byes = l.drain();
+    let to_alice = byes.iter().find(|t| t.dst == addr(ALICE)).expect("a BYE to the caller");
+    let to_bob = byes.iter().find(|t| t.dst == addr(BOB_NAT)).expect("a BYE to the callee");
+    assert_eq!((to_alice.local, to_bob.local), (ListenerId(0), ListenerId(1)));
+    assert!(text(to_alice).contains("Via: SIP/2.0/UDP 192.0.2.1:5060;"), "{}", text(to_alice));
+    assert!(text(to_bob).contains("Via: SIP/2.0/UDP 198.51.100.1:5060;"), "{}", text(to_bob));
 }
