@@ -41,9 +41,9 @@ impl Sharder {
         msg.call_id().map(|id| self.by_call_id(id))
     }
 
-    /// The owner of a Call-ID: [`key_hash`], because the
-    /// kernel computes the same hash to deliver each datagram to this
-    /// shard in the first place (runtime/steer.rs).
+    /// The owner of a Call-ID: [`key_hash`], because the kernel computes
+    /// the same hash to deliver each datagram to this shard in the first
+    /// place (runtime/steer.rs).
     pub fn by_call_id(&self, call_id: &[u8]) -> ShardId {
         self.pick(u64::from(key_hash(self.seed, call_id)))
     }
@@ -67,10 +67,11 @@ impl Sharder {
 const FNV_BASIS: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
 
-/// The hash of a sharding key (a Call-ID value, an AOR's user part): FNV-1a 32 from a basis mixed with the
-/// process's `seed`, finished with murmur3's fmix32 so every input bit
-/// reaches the low bits a modulo keeps. Simple enough for the eBPF
-/// program that steers datagrams in the kernel to compute it byte by byte.
+/// The hash of a sharding key (a Call-ID value, an AOR's user part):
+/// FNV-1a 32 from a basis mixed with the process's `seed`, finished with
+/// murmur3's fmix32 so every input bit reaches the low bits a modulo keeps.
+/// Simple enough for the eBPF program that steers datagrams in the kernel
+/// to compute it byte by byte.
 pub fn key_hash(seed: u64, value: &[u8]) -> u32 {
     let mut h = FNV_BASIS ^ (seed as u32);
     for &b in value {
