@@ -78,8 +78,15 @@ impl Engine {
             return self.branch_final(now, cid, info, code, Some(bytes));
         }
         // The dialog sees what goes upstream (Kamailio TMCB_RESPONSE_READY):
-        // provisionals and 2xx now, a failure only as the fork's best.
-        self.dialog_reply(now, &bytes);
+        // provisionals and 2xx now, a failure only as the fork's best. That
+        // differs from the reply received only in its top Via, which the
+        // dialog does not read, and in a Contact alias: the relayed bytes
+        // are parsed again only when an alias was added.
+        if alias {
+            self.dialog_reply_bytes(now, &bytes);
+        } else {
+            self.dialog_reply(now, r.msg);
+        }
         self.stats.fwd_replies += 1;
         let fork = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()).filter(|f| !f.answered);
         let Some(fork) = fork else {
@@ -185,18 +192,23 @@ impl Engine {
                 // so the caller does not take it for this proxy's state.
                 let code = if code == 503 { remap_503(&mut bytes) } else { code };
                 self.stats.fwd_replies += 1;
-                self.dialog_reply(now, &bytes);
+                self.dialog_reply_bytes(now, &bytes);
                 self.send_upstream(now, sid, code, bytes);
             }
             None => self.local_reply(now, sid, 500, "Server Internal Error"),
         }
     }
 
-    fn dialog_reply(&mut self, now: Instant, bytes: &[u8]) {
-        if let Ok(up) = Message::parse(bytes)
-            && let Err(e) = self.calls.dialogs.on_reply(&up, now)
-        {
+    fn dialog_reply(&mut self, now: Instant, up: &Message<'_>) {
+        if let Err(e) = self.calls.dialogs.on_reply(up, now) {
             log::debug!("reply not tracked: {e}");
+        }
+    }
+
+    /// `dialog_reply` for a reply known only as the bytes going upstream.
+    fn dialog_reply_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if let Ok(up) = Message::parse(bytes) {
+            self.dialog_reply(now, &up);
         }
     }
 }
