@@ -249,6 +249,16 @@ impl Asm {
         self.mov_imm(R8, state);
         self.ja(lp);
     }
+    /// When r0 is the ASCII letter `ch` in either case, `enter(state)`;
+    /// otherwise falls through (r1 = r0 | 0x20).
+    fn enter_if_ci(&mut self, ch: u8, state: i32, lp: usize) {
+        let other = self.label();
+        self.mov_reg(R1, R0);
+        self.or_imm(R1, 0x20);
+        self.jne(R1, i32::from(ch), other);
+        self.enter(state, lp);
+        self.bind(other);
+    }
     fn jge(&mut self, dst: Reg, imm: i32, l: usize) {
         self.jmp_to(0x35, dst, imm, l);
     }
@@ -338,15 +348,9 @@ fn call_id_scan(a: &mut Asm, done: usize, fallback: usize) {
     // START: CR here is the empty line (end of headers): not found.
     a.bind(states[START as usize]);
     a.jeq(R0, b'\r' as i32, fallback);
-    let compact = a.label();
-    a.jeq_ci(b'i', compact);
-    let name_next = a.label();
-    a.jeq(R1, b'c' as i32, name_next);
+    a.enter_if_ci(b'i', AFTER_NAME, lp);
+    a.enter_if_ci(b'c', NAME, lp);
     a.ja(reset);
-    a.bind(compact);
-    a.enter(AFTER_NAME, lp);
-    a.bind(name_next);
-    a.enter(NAME, lp);
     // NAME..: "all-id" after the 'c' (state NAME + k expects the k-th).
     for (k, &ch) in b"all-id".iter().enumerate() {
         a.bind(states[NAME as usize + k]);
@@ -410,11 +414,8 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     // START: "t" (To and its compact form), or CR: the end of headers.
     a.bind(states[START as usize]);
     a.jeq(R0, b'\r' as i32, fallback);
-    let t = a.label();
-    a.jeq_ci(b't', t);
+    a.enter_if_ci(b't', T, lp);
     a.ja(reset);
-    a.bind(t);
-    a.enter(T, lp);
     // T: "o" completes "To"; blanks or ':' complete the compact "t".
     a.bind(states[T as usize]);
     let (o, colon) = (a.label(), a.label());
@@ -435,31 +436,23 @@ fn to_user_scan(a: &mut Asm, done: usize, fallback: usize) {
     a.enter(VALUE, lp);
     // VALUE..SIPS: the first "sip:" or "sips:" (scheme in any case,
     // RFC 3261 §19.1.4); the line's end without one is not a SIP AOR.
-    let (s, value) = (a.label(), a.label());
+    let value = a.label();
     a.bind(states[VALUE as usize]);
     a.bind(value);
     a.jeq(R0, b'\r' as i32, fallback);
     a.jeq(R0, b'\n' as i32, fallback);
-    a.jeq_ci(b's', s);
+    a.enter_if_ci(b's', S, lp);
     a.enter(VALUE, lp);
-    a.bind(s);
-    a.enter(S, lp);
     for (state, ch, next) in [(S, b'i', SI), (SI, b'p', SIP)] {
         a.bind(states[state as usize]);
-        let ok = a.label();
-        a.jeq_ci(ch, ok);
+        a.enter_if_ci(ch, next, lp);
         a.ja(value);
-        a.bind(ok);
-        a.enter(next, lp);
     }
     let user = a.label();
     a.bind(states[SIP as usize]);
     a.jeq(R0, b':' as i32, user);
-    let sips = a.label();
-    a.jeq_ci(b's', sips);
+    a.enter_if_ci(b's', SIPS, lp);
     a.ja(value);
-    a.bind(sips);
-    a.enter(SIPS, lp);
     a.bind(states[SIPS as usize]);
     a.jeq(R0, b':' as i32, user);
     a.ja(value);
