@@ -62,7 +62,8 @@ pub struct CoreConfig {
     /// Empty = cores 0..children.
     pub cores: Vec<usize>,
     /// sipedge: let the kernel deliver each datagram to the shard owning
-    /// its Call-ID (an eBPF program on the SO_REUSEPORT group).
+    /// its Call-ID, or for a REGISTER its AOR (an eBPF program on the
+    /// SO_REUSEPORT group).
     pub steering: bool,
     /// sipedge: largest SIP datagram accepted, in bytes (Kamailio BUF_SIZE).
     pub max_msg_size: usize,

@@ -216,11 +216,11 @@ fn steering(cfg: &Config, sharder: &Sharder) -> Option<steer::Steering> {
     }
     match steer::Steering::load(sharder.seed(), sharder.shards()) {
         Ok(s) => {
-            log::info!("kernel steering by Call-ID on");
+            log::info!("kernel steering on (by Call-ID; REGISTERs by AOR)");
             Some(s)
         }
         Err(e) => {
-            log::warn!("kernel steering by Call-ID unavailable ({e}); datagrams are handed off instead");
+            log::warn!("kernel steering unavailable ({e}); datagrams are handed off instead");
             None
         }
     }
