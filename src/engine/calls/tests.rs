@@ -368,6 +368,14 @@ Call-ID: {c}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
     l.feed(ALICE, ack.as_bytes());
 }
 
+/// The handle of a dialog as `dlg.list` shows it.
+fn handle_of(entry: &serde_json::Value) -> crate::dialog::DialogHandle {
+    crate::dialog::DialogHandle {
+        h_entry: entry["h_entry"].as_u64().unwrap() as u32,
+        h_id: entry["h_id"].as_u64().unwrap() as u32,
+    }
+}
+
 #[test]
 fn dlg_rpc_lists_counts_and_ends_a_call_with_two_byes() {
     use crate::control::dlg::{DlgOp, DlgReply};
@@ -379,10 +387,7 @@ fn dlg_rpc_lists_counts_and_ends_a_call_with_two_byes() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["state"], 4);
     assert_eq!(list[0]["call-id"], "c12");
-    let handle = crate::dialog::DialogHandle {
-        h_entry: list[0]["h_entry"].as_u64().unwrap() as u32,
-        h_id: list[0]["h_id"].as_u64().unwrap() as u32,
-    };
+    let handle = handle_of(&list[0]);
     let end = DlgOp::End { handle, extra: "X-Reason: admin\r\n".into() };
     assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Ended));
     let byes = l.drain();
@@ -508,10 +513,7 @@ Content-Length: 0\r\n\r\n";
     assert_eq!(fwd.local, ListenerId(1), "towards Bob from his socket");
     l.feed_on(ListenerId(1), BOB_NAT, &answer(&fwd, "200 OK", "b2", true));
     let DlgReply::List(list) = l.e.dialog_rpc(DlgOp::List, l.now) else { panic!() };
-    let handle = crate::dialog::DialogHandle {
-        h_entry: list[0]["h_entry"].as_u64().unwrap() as u32,
-        h_id: list[0]["h_id"].as_u64().unwrap() as u32,
-    };
+    let handle = handle_of(&list[0]);
     let end = DlgOp::End { handle, extra: String::new() };
     assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Ended));
     let byes = l.drain();
