@@ -138,6 +138,10 @@ pub struct Ring {
     free_sends: Vec<u32>,
     /// Sends and fsyncs whose completion is not reaped yet.
     in_flight: usize,
+    /// Sends queued since the last reap. A UDP send nearly always
+    /// completes during the submission that carries it, so its completion
+    /// would end the wait at once; the wait asks for these plus one.
+    fresh_sends: u32,
     /// Teardown could not prove the kernel done: `bufs` is never freed.
     leaked: bool,
     reaped: Vec<(u64, i32, u32)>,
@@ -210,6 +214,7 @@ impl Ring {
             sends: Vec::new(),
             free_sends: Vec::new(),
             in_flight: 0,
+            fresh_sends: 0,
             leaked: false,
             reaped: Vec::with_capacity(ENTRIES as usize * 2),
         })
@@ -281,6 +286,7 @@ impl Ring {
             .user_data(Op::Send(index).encode());
         if self.push(entry) {
             self.in_flight += 1;
+            self.fresh_sends += 1;
             Ok(())
         } else {
             self.free_sends.push(index);
@@ -311,7 +317,15 @@ impl Ring {
     }
 
     /// Submits everything queued, waits up to `timeout` for at least one
-    /// completion, and reports every completion to `on`.
+    /// completion besides those of the sends queued since the last wait,
+    /// and reports every completion to `on`.
+    ///
+    /// Without that allowance a turn that sends returns from the kernel at
+    /// once with its own send completions, and only the next turn sleeps:
+    /// two `io_uring_enter` calls and two passes of the shard loop for
+    /// every wake-up. A send that is still in flight when its wait begins
+    /// (a full socket buffer) can stretch that wait by at most `timeout`,
+    /// unless a second event arrives first.
     pub fn wait(&mut self, timeout: Duration, mut on: impl FnMut(Event<'_>)) -> io::Result<()> {
         self.bufs.publish();
         for l in 0..self.armed.len() {
@@ -322,7 +336,9 @@ impl Ring {
         }
         let ts = types::Timespec::from(timeout);
         let args = types::SubmitArgs::new().timespec(&ts);
-        match self.uring.submitter().submit_with_args(1, &args) {
+        // Capped so the count fits the completion queue whatever the batch.
+        let want = (self.fresh_sends as usize + 1).min(ENTRIES as usize);
+        match self.uring.submitter().submit_with_args(want, &args) {
             Ok(_) => {}
             // Timed out, interrupted, or completions to reap first.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)) => {}
@@ -330,6 +346,7 @@ impl Ring {
         }
         let mut reaped = std::mem::take(&mut self.reaped);
         reaped.extend(self.uring.completion().map(|c| (c.user_data(), c.result(), c.flags())));
+        self.fresh_sends = 0;
         for &(data, res, flags) in &reaped {
             self.complete(data, res, flags, &mut on);
         }

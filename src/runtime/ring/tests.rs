@@ -160,3 +160,30 @@ fn shutdown_reports_sends_in_flight_and_releases_the_buffers() {
     assert_eq!(ring.in_flight, 0);
     assert!(!ring.leaked, "quiesced, not leaked");
 }
+
+/// A turn that sends goes on to sleep in the same `io_uring_enter`: the
+/// send's own completion does not end the wait, the answer it provokes
+/// does.
+#[test]
+fn a_wait_that_sends_sleeps_until_the_next_event() {
+    let (a, _) = listener();
+    let mut ring = Ring::new(vec![a]).unwrap();
+    ring.start().unwrap();
+    let p = peer();
+    let me = p.local_addr().unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = p.recv_from(&mut buf).unwrap();
+        p.send_to(&buf[..n], from).unwrap();
+    });
+    ring.send(0, me, b"ping".to_vec()).unwrap();
+    let mut seen = Vec::new();
+    ring.wait(Duration::from_secs(5), |e| match e {
+        Event::Sent { result, .. } => seen.push(format!("sent {}", result.is_ok())),
+        Event::Datagram { bytes, .. } => seen.push(format!("got {}", String::from_utf8_lossy(bytes))),
+        _ => {}
+    })
+    .unwrap();
+    echo.join().unwrap();
+    assert_eq!(seen, ["sent true", "got ping"]);
+}
