@@ -86,7 +86,7 @@ pub fn check_request<'a>(
 }
 
 /// Proxy-Require tags this proxy does not implement, for `Unsupported:`.
-pub fn unsupported_proxy_require<'a>(msg: &'a Message<'a>) -> impl Iterator<Item = &'a [u8]> + 'a {
+pub fn unsupported_proxy_require<'m, 'a>(msg: &'m Message<'a>) -> impl Iterator<Item = &'a [u8]> + 'm {
     msg.option_tags(HeaderName::ProxyRequire)
         .filter_map(Result::ok)
         .filter(|t| !PROXY_SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(t)))

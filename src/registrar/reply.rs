@@ -17,7 +17,7 @@ use crate::sip::list::trim_lws;
 pub fn write_reply_headers(
     loc: &LocationShard,
     outcome: &SaveOutcome,
-    req: &SaveRequest<'_>,
+    req: &SaveRequest<'_, '_>,
     now: UnixMillis,
     cfg: &RegistrarConfig,
     out: &mut Vec<u8>,
@@ -90,7 +90,7 @@ pub fn write_contact<'a>(
 }
 
 /// `Path:` with the request's Path values joined by `,` (reply.c add_path).
-fn write_path(req: &SaveRequest<'_>, out: &mut Vec<u8>) {
+fn write_path(req: &SaveRequest<'_, '_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"Path: ");
     for (i, h) in req.msg.headers_named(HeaderName::Path).enumerate() {
         if i > 0 {

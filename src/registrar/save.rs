@@ -25,14 +25,14 @@ const USER_AGENT_MAX: usize = 255;
 
 /// A REGISTER and what the transport and NAT layers know about it.
 #[derive(Clone, Copy)]
-pub struct SaveRequest<'a> {
-    pub msg: &'a Message<'a>,
+pub struct SaveRequest<'m, 'a> {
+    pub msg: &'m Message<'a>,
     pub source: SocketAddr,
     pub transport: Transport,
     /// The listen address it arrived on.
     pub local: SocketAddr,
     /// fix_nated_register's `sip:IP:PORT[;transport=x]`, when NAT was found.
-    pub received: Option<&'a [u8]>,
+    pub received: Option<&'m [u8]>,
     /// Behind NAT (Kamailio FLB_NATB, set when nat_uac_test hit).
     pub nated: bool,
     /// Wants SIP pings (Kamailio FLB_NATSIPPING).
@@ -40,7 +40,7 @@ pub struct SaveRequest<'a> {
 }
 
 /// The message itself is left out: `Message` has no Debug.
-impl std::fmt::Debug for SaveRequest<'_> {
+impl std::fmt::Debug for SaveRequest<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SaveRequest")
             .field("source", &self.source)
@@ -55,7 +55,7 @@ impl std::fmt::Debug for SaveRequest<'_> {
 
 /// Applies a REGISTER to this shard's table. On any refusal the table is
 /// exactly as before.
-pub fn save(loc: &mut LocationShard, cfg: &RegistrarConfig, req: &SaveRequest<'_>, now: UnixMillis) -> SaveOutcome {
+pub fn save(loc: &mut LocationShard, cfg: &RegistrarConfig, req: &SaveRequest<'_, '_>, now: UnixMillis) -> SaveOutcome {
     let mut aor = None;
     match apply(loc, cfg, req, now, &mut aor) {
         Ok(done) => SaveOutcome {
@@ -104,7 +104,7 @@ enum Contacts<'a> {
 fn apply(
     loc: &mut LocationShard,
     cfg: &RegistrarConfig,
-    req: &SaveRequest<'_>,
+    req: &SaveRequest<'_, '_>,
     now: UnixMillis,
     aor_out: &mut Option<Aor>,
 ) -> Result<Done, SaveError> {
@@ -200,8 +200,8 @@ fn contacts<'a>(msg: &Message<'a>, header_expires: Option<u32>) -> Result<Contac
 }
 
 /// What every binding saved from this request shares.
-struct Common<'a> {
-    req: &'a SaveRequest<'a>,
+struct Common<'a, 'm> {
+    req: &'a SaveRequest<'a, 'm>,
     call_id: &'a [u8],
     cseq: u32,
     path: Option<&'a [u8]>,
@@ -220,7 +220,7 @@ enum Step {
 /// step 8).
 fn step(
     edit: &mut RecordEdit<'_>,
-    common: &Common<'_>,
+    common: &Common<'_, '_>,
     cfg: &RegistrarConfig,
     info: &ContactInfo<'_>,
 ) -> Result<Step, SaveError> {
@@ -266,7 +266,7 @@ fn step(
 
 /// The stored binding (save.c pack_ci). `received` precedence: the first
 /// Path hop's (path_use_received) > the Contact's `;received=` > ours.
-fn binding(common: &Common<'_>, info: &ContactInfo<'_>) -> Binding {
+fn binding(common: &Common<'_, '_>, info: &ContactInfo<'_>) -> Binding {
     let req = common.req;
     let received = common.path_received.or(info.received).or(req.received).map(Into::into);
     Binding {

@@ -10,6 +10,7 @@ use super::method::Method;
 use super::nameaddr::NameAddr;
 use super::via::Via;
 use memchr::memchr;
+use std::cell::OnceCell;
 
 /// Longest message the view indexes: offsets are 16-bit to keep the view
 /// small (it is copied on return). UDP payloads never exceed it, and
@@ -89,27 +90,22 @@ pub struct Message<'a> {
     pub(super) parsed: Parsed<'a>,
 }
 
-/// To, From, the top Via and the first Contact, parsed once per message,
-/// when its headers are indexed: the owner, the sanity check, NAT
+/// To, From, the top Via and the first Contact, each parsed the first
+/// time it is asked for and kept: the owner, the sanity check, NAT
 /// detection, the registrar, the transaction layer and the reply builder
-/// all read them.
-#[derive(Debug, Clone, Copy)]
+/// all read them, while a forwarded copy re-read for its method and
+/// branch parses none of them.
+#[derive(Debug, Default)]
 pub(super) struct Parsed<'a> {
-    pub(super) to: Result<NameAddr<'a>, ParseError>,
-    pub(super) from: Result<NameAddr<'a>, ParseError>,
-    pub(super) via_top: Result<Via<'a>, ParseError>,
+    pub(super) to: OnceCell<Result<NameAddr<'a>, ParseError>>,
+    pub(super) from: OnceCell<Result<NameAddr<'a>, ParseError>>,
+    pub(super) via_top: OnceCell<Result<Via<'a>, ParseError>>,
     /// The first Contact value unless it is `*`, with its parse.
-    pub(super) contact: Option<(&'a [u8], Result<NameAddr<'a>, ParseError>)>,
+    pub(super) contact: OnceCell<Option<FirstContact<'a>>>,
 }
 
-impl Parsed<'_> {
-    const NONE: Parsed<'static> = Parsed {
-        to: Err(ParseError::MissingHeader(HeaderName::To)),
-        from: Err(ParseError::MissingHeader(HeaderName::From)),
-        via_top: Err(ParseError::MissingHeader(HeaderName::Via)),
-        contact: None,
-    };
-}
+/// The first Contact value and its parse.
+pub type FirstContact<'a> = (&'a [u8], Result<NameAddr<'a>, ParseError>);
 
 impl<'a> Message<'a> {
     /// Parses one UDP datagram. Bytes after Content-Length are ignored
@@ -158,7 +154,6 @@ impl<'a> Message<'a> {
         let mut msg = Message::empty(input, start);
         // Lenient indexing never fails; the Result is only for the strict mode.
         let _ = msg.index_headers((line_end + 1).min(input.len()), true);
-        msg.parse_known();
         Some(msg)
     }
 
@@ -172,7 +167,7 @@ impl<'a> Message<'a> {
             repeated: 0,
             headers_end: input.len(),
             body_start: input.len(),
-            parsed: Parsed::NONE,
+            parsed: Parsed::default(),
         }
     }
 
@@ -188,7 +183,6 @@ impl<'a> Message<'a> {
         let start = parse_start_line(line)?;
         let mut msg = Message::empty(input, start);
         msg.index_headers(line_end + 1, false)?;
-        msg.parse_known();
         Ok(msg)
     }
 

@@ -64,35 +64,26 @@ impl<'a> Message<'a> {
         parse_delta_seconds(h.value).map(Some).ok_or(ParseError::BadHeader(HeaderName::Expires))
     }
 
-    /// The first Via value, parsed with the message.
+    /// The first Via value, parsed once.
     pub fn via_top(&self) -> Result<Via<'a>, ParseError> {
-        self.parsed.via_top
+        *self.parsed.via_top.get_or_init(|| {
+            let first = self.values(HeaderName::Via).next();
+            first.ok_or(ParseError::MissingHeader(HeaderName::Via)).and_then(Via::parse)
+        })
     }
 
     pub fn vias(&self) -> impl Iterator<Item = Result<Via<'a>, ParseError>> + '_ {
         self.values(HeaderName::Via).map(Via::parse)
     }
 
-    /// The From header, parsed with the message.
+    /// The From header, parsed once.
     pub fn from(&self) -> Result<NameAddr<'a>, ParseError> {
-        self.parsed.from
+        *self.parsed.from.get_or_init(|| self.name_addr(HeaderName::From))
     }
 
-    /// The To header, parsed with the message.
+    /// The To header, parsed once.
     pub fn to(&self) -> Result<NameAddr<'a>, ParseError> {
-        self.parsed.to
-    }
-
-    /// Parses To, From and the top Via once the headers are indexed.
-    pub(super) fn parse_known(&mut self) {
-        let first_via = self.values(HeaderName::Via).next();
-        let contact = self.values(HeaderName::Contact).next().filter(|v| *v != b"*");
-        self.parsed = super::message::Parsed {
-            to: self.name_addr(HeaderName::To),
-            from: self.name_addr(HeaderName::From),
-            via_top: first_via.ok_or(ParseError::MissingHeader(HeaderName::Via)).and_then(Via::parse),
-            contact: contact.map(|v| (v, parse_contact(v))),
-        };
+        *self.parsed.to.get_or_init(|| self.name_addr(HeaderName::To))
     }
 
     fn name_addr(&self, name: HeaderName) -> Result<NameAddr<'a>, ParseError> {
@@ -106,15 +97,18 @@ impl<'a> Message<'a> {
     }
 
     /// The first Contact value, unless it is `*`, and its parse (done
-    /// with the message).
-    pub fn first_contact(&self) -> Option<(&'a [u8], Result<NameAddr<'a>, ParseError>)> {
-        self.parsed.contact
+    /// once).
+    pub fn first_contact(&self) -> Option<super::message::FirstContact<'a>> {
+        *self.parsed.contact.get_or_init(|| {
+            let first = self.values(HeaderName::Contact).next().filter(|v| *v != b"*");
+            first.map(|v| (v, parse_contact(v)))
+        })
     }
 
     /// A Contact value of this message (from `values(HeaderName::Contact)`),
-    /// parsed; the first one was parsed with the message.
+    /// parsed; the first one is parsed once.
     pub fn contact(&self, value: &'a [u8]) -> Result<NameAddr<'a>, ParseError> {
-        match self.parsed.contact {
+        match self.first_contact() {
             Some((first, parsed)) if std::ptr::eq(first, value) => parsed,
             _ => parse_contact(value),
         }

@@ -23,19 +23,30 @@ impl ClientTx {
     pub fn new(request: Packet, cfg: &TimerConfig, out: &mut Actions) -> Result<(TxKey, ClientTx), TxError> {
         let (key, invite) = {
             let msg = Message::parse(&request).map_err(TxError::Unparsable)?;
-            let invite = match msg.method().ok_or(TxError::WrongKind("request"))? {
-                Method::Invite => true,
-                Method::Ack => return Err(TxError::AckCreatesNoTransaction),
-                _ => false,
-            };
-            (TxKey::client(&msg)?, invite)
+            classify(&msg)?
         };
-        let tx = if invite {
+        Ok((key, Self::start(request, invite, cfg, out)))
+    }
+
+    /// As [`ClientTx::new`], for a caller that has parsed the request
+    /// already: `msg` is a view of the same bytes as `request`.
+    pub fn with_parsed(
+        request: Packet,
+        msg: &Message<'_>,
+        cfg: &TimerConfig,
+        out: &mut Actions,
+    ) -> Result<(TxKey, ClientTx), TxError> {
+        debug_assert_eq!(msg.as_bytes(), &request[..msg.as_bytes().len()]);
+        let (key, invite) = classify(msg)?;
+        Ok((key, Self::start(request, invite, cfg, out)))
+    }
+
+    fn start(request: Packet, invite: bool, cfg: &TimerConfig, out: &mut Actions) -> ClientTx {
+        if invite {
             ClientTx::Invite(ClientInvite::start(request, cfg, out))
         } else {
             ClientTx::NonInvite(ClientNonInvite::start(request, cfg, out))
-        };
-        Ok((key, tx))
+        }
     }
 
     /// A response matched to this transaction by [`TxKey::client`].
@@ -90,4 +101,15 @@ impl ClientTx {
             ClientTx::NonInvite(tx) => tx.state_name(),
         }
     }
+}
+
+/// The key a request's responses will match, and whether it is an INVITE;
+/// an ACK starts no transaction (RFC 3261 §17.1.1.3).
+fn classify(msg: &Message<'_>) -> Result<(TxKey, bool), TxError> {
+    let invite = match msg.method().ok_or(TxError::WrongKind("request"))? {
+        Method::Invite => true,
+        Method::Ack => return Err(TxError::AckCreatesNoTransaction),
+        _ => false,
+    };
+    Ok((TxKey::client(msg)?, invite))
 }

@@ -189,10 +189,21 @@ impl Engine {
         }
     }
 
-    /// Starts a client transaction for `request` towards `info.peer`.
-    fn start_client(&mut self, now: Instant, request: Packet, info: ClientInfo) -> Option<TxId> {
+    /// Starts a client transaction for `request` towards `info.peer`;
+    /// `parsed` is a view of the same bytes when the caller has one.
+    fn start_client(
+        &mut self,
+        now: Instant,
+        request: Packet,
+        parsed: Option<&Message<'_>>,
+        info: ClientInfo,
+    ) -> Option<TxId> {
         let mut actions = Actions::new();
-        let (key, tx) = match ClientTx::new(request, &self.calls.txcfg, &mut actions) {
+        let started = match parsed {
+            Some(msg) => ClientTx::with_parsed(request, msg, &self.calls.txcfg, &mut actions),
+            None => ClientTx::new(request, &self.calls.txcfg, &mut actions),
+        };
+        let (key, tx) = match started {
             Ok(x) => x,
             Err(e) => {
                 log::debug!("not sent: {e}");
@@ -220,7 +231,7 @@ impl Engine {
         cid: TxId,
         info: ClientInfo,
         actions: &mut Actions,
-        response: Option<reply::Received<'_>>,
+        response: Option<reply::Received<'_, '_>>,
     ) {
         for action in actions.drain() {
             if let Some(e) = self.calls.clients.get_mut(&cid)
@@ -238,7 +249,7 @@ impl Engine {
                 Action::TimedOut => self.branch_final(now, cid, info, 408, None),
                 Action::SendCancel(p) => {
                     let cancel = ClientInfo { server: None, ..info };
-                    self.start_client(now, p, cancel);
+                    self.start_client(now, p, None, cancel);
                 }
                 Action::Terminated(t) => {
                     self.end_client(cid);
@@ -363,7 +374,7 @@ impl Engine {
                 nat_b: false,
                 first_hop: false,
             };
-            sent += usize::from(self.start_client(now, Packet::from(bytes), info).is_some());
+            sent += usize::from(self.start_client(now, Packet::from(bytes), None, info).is_some());
         }
         sent > 0
     }

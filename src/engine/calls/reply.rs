@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 /// The response being handled, for the `PassUp` it may cause.
-pub(super) struct Received<'a> {
-    pub msg: &'a Message<'a>,
+pub(super) struct Received<'m, 'a> {
+    pub msg: &'m Message<'a>,
     pub src: SocketAddr,
 }
 
@@ -60,7 +60,14 @@ impl Engine {
     }
 
     /// A new response of branch `cid` (RFC 3261 §16.7 steps 3-10).
-    pub(super) fn relay_response(&mut self, now: Instant, cid: TxId, info: ClientInfo, r: &Received<'_>, code: u16) {
+    pub(super) fn relay_response(
+        &mut self,
+        now: Instant,
+        cid: TxId,
+        info: ClientInfo,
+        r: &Received<'_, '_>,
+        code: u16,
+    ) {
         // Step 5: a 100 is hop by hop.
         if code == 100 {
             return;
@@ -163,7 +170,7 @@ impl Engine {
         };
         self.offer_best(sid, code, bytes);
         if last {
-            self.next_group(now, sid);
+            self.next_group(now, sid, None);
         }
     }
 

@@ -43,7 +43,8 @@ impl Engine {
         if let Some(e) = self.calls.servers.get_mut(&sid) {
             e.fork = Some(Fork { plan, ..Fork::default() });
         }
-        self.next_group(now, sid);
+        // The transaction keeps these very bytes: no second parse.
+        self.next_group(now, sid, Some(msg));
     }
 
     /// route[SIPOUT]: the Request-URI is the only target (IP literals
@@ -115,19 +116,29 @@ impl Engine {
 
     /// Starts the next q group of a fork; when none is left (or none of
     /// its targets could be reached), the best final goes upstream.
-    pub(super) fn next_group(&mut self, now: Instant, sid: TxId) {
+    /// `parsed` is the transaction's request, when the caller has it parsed.
+    pub(super) fn next_group(&mut self, now: Instant, sid: TxId, parsed: Option<&Message<'_>>) {
+        if let Some(msg) = parsed {
+            return self.next_group_of(now, sid, msg);
+        }
+        let Some(request) = self.calls.servers.get(&sid).map(|e| e.request.clone()) else { return };
+        if let Ok(msg) = Message::parse(&request) {
+            self.next_group_of(now, sid, &msg);
+        }
+    }
+
+    fn next_group_of(&mut self, now: Instant, sid: TxId, msg: &Message<'_>) {
         loop {
             let Some(e) = self.calls.servers.get_mut(&sid) else { return };
-            let (peer, nat_s, request) = (e.peer, e.nat_s, e.request.clone());
+            let (peer, nat_s) = (e.peer, e.nat_s);
             let Some(fork) = e.fork.as_mut() else { return };
             let group = if fork.canceled || fork.answered { None } else { fork.plan.next_group() };
             let Some(group) = group else {
                 self.send_best(now, sid);
                 return;
             };
-            let Ok(msg) = Message::parse(&request) else { return };
             for t in &group {
-                self.start_branch(now, sid, &msg, peer, nat_s, t);
+                self.start_branch(now, sid, msg, peer, nat_s, t);
             }
             let open = self.calls.servers.get(&sid).and_then(|e| e.fork.as_ref()).is_some_and(|f| !f.open.is_empty());
             if open {
@@ -168,6 +179,11 @@ impl Engine {
             log::warn!("branch not built: {e}");
             return;
         }
+        let Ok(fwd) = Message::parse(&bytes) else {
+            log::warn!("branch built unparsable");
+            self.recycle(bytes);
+            return;
+        };
         // The dialog is created from the first branch that goes out.
         let first = self
             .calls
@@ -175,10 +191,7 @@ impl Engine {
             .get_mut(&sid)
             .and_then(|e| e.fork.as_mut())
             .is_some_and(|f| !std::mem::replace(&mut f.dialog_fed, true));
-        if first
-            && msg.method() == Some(Method::Invite)
-            && let Ok(fwd) = Message::parse(&bytes)
-        {
+        if first && msg.method() == Some(Method::Invite) {
             match self.calls.dialogs.on_request(&fwd, now) {
                 Ok(Event::Created(handle)) => {
                     let sockets = Sockets { caller: upstream.local, callee: outbound };
@@ -196,8 +209,9 @@ impl Engine {
             first_hop: t.path.is_none(),
         };
         let packet = Packet::from(&bytes[..]);
+        let cid = self.start_client(now, packet, Some(&fwd), info);
         self.recycle(bytes);
-        if let Some(cid) = self.start_client(now, packet, info)
+        if let Some(cid) = cid
             && let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut())
         {
             fork.open.push(cid);
@@ -248,8 +262,9 @@ impl Engine {
             let (code, reason) = UNRESOLVABLE;
             return self.stateless_unless_ack(msg, d, code, reason);
         };
-        if let Ok(fwd) = Message::parse(&bytes)
-            && let Err(e) = self.calls.dialogs.on_request(&fwd, now)
+        let fwd = Message::parse(&bytes).ok();
+        if let Some(fwd) = &fwd
+            && let Err(e) = self.calls.dialogs.on_request(fwd, now)
         {
             log::debug!("in-dialog request not matched: {e}");
         }
@@ -261,14 +276,18 @@ impl Engine {
             return;
         }
         let packet = Packet::from(&bytes[..]);
-        self.recycle(bytes);
-        let Some(sid) = self.open_server(now, msg, d, nat_s) else { return };
+        let Some(sid) = self.open_server(now, msg, d, nat_s) else {
+            self.recycle(bytes);
+            return;
+        };
         let info =
             ClientInfo { peer, server: Some(sid), upstream: Peer { local: d.local, addr: d.src }, nat_b, first_hop };
         if let Some(e) = self.calls.servers.get_mut(&sid) {
             e.fork = Some(Fork { started: 1, dialog_fed: true, ..Fork::default() });
         }
-        match self.start_client(now, packet, info) {
+        let cid = self.start_client(now, packet, fwd.as_ref(), info);
+        self.recycle(bytes);
+        match cid {
             Some(cid) => {
                 if let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut()) {
                     fork.open.push(cid);
