@@ -5,6 +5,7 @@
 
 use super::state::{Dialog, EndCause, Leg};
 use super::table::Dialogs;
+use crate::ids::ListenerId;
 use serde_json::{Value, json};
 use std::time::Instant;
 
@@ -15,22 +16,25 @@ const DLG_FLAG_EXPIRED: u32 = 1 << 10;
 /// dlg_hash.h `DLG_IFLAG_TIMEOUTBYE`.
 const DLG_IFLAG_TIMEOUTBYE: u32 = 1 << 0;
 
-/// `dlg.list`: every dialog of this shard, in handle order.
-pub fn list(dialogs: &Dialogs) -> Vec<Value> {
-    dialogs.iter().map(|d| dialog(dialogs, d)).collect()
+/// `dlg.list`: every dialog of this shard, in handle order. `sockets`
+/// names each listener as Kamailio's `sock_str` does (`udp:IP:PORT`),
+/// indexed by `ListenerId`.
+pub fn list(dialogs: &Dialogs, sockets: &[String]) -> Vec<Value> {
+    dialogs.iter().map(|d| dialog(dialogs, d, sockets)).collect()
 }
 
 /// `dlg.dlg_list callid [from_tag]`: the dialogs of one Call-ID.
-pub fn dlg_list(dialogs: &Dialogs, call_id: &[u8], from_tag: Option<&[u8]>) -> Vec<Value> {
-    dialogs.by_call_id(call_id, from_tag).map(|d| dialog(dialogs, d)).collect()
+pub fn dlg_list(dialogs: &Dialogs, call_id: &[u8], from_tag: Option<&[u8]>, sockets: &[String]) -> Vec<Value> {
+    dialogs.by_call_id(call_id, from_tag).map(|d| dialog(dialogs, d, sockets)).collect()
 }
 
 /// One dialog as `internal_rpc_print_dlg` prints it. Timestamps are Unix
 /// seconds, 0 when not reached; `timeout` is when the dialog will time
-/// out, 0 while no lifetime runs (states 1, 2 and 5); `socket` is empty
-/// (the table does not know listeners). Profiles and variables are not
-/// kept, so both lists are empty.
-pub fn dialog(dialogs: &Dialogs, d: &Dialog) -> Value {
+/// out, 0 while no lifetime runs (states 1, 2 and 5); each leg's `socket`
+/// is the listener the proxy reaches that side from (Kamailio's
+/// `bind_addr`). Profiles and variables are not kept, so both lists are
+/// empty.
+pub fn dialog(dialogs: &Dialogs, d: &Dialog, sockets: &[String]) -> Value {
     let core = d.core();
     let unix = |t: Instant| dialogs.wall(t).0 / 1000;
     let answer = d.answer();
@@ -60,18 +64,22 @@ pub fn dialog(dialogs: &Dialogs, d: &Dialog) -> Value {
         "dflags": dflags,
         "sflags": 0,
         "iflags": iflags,
-        "caller": leg(Some(&core.caller)),
-        "callee": leg(d.callee()),
+        "caller": leg(Some(&core.caller), socket(sockets, core.sockets.caller)),
+        "callee": leg(d.callee(), socket(sockets, core.sockets.callee)),
         "profiles": [],
         "variables": [],
     })
 }
 
+fn socket(sockets: &[String], id: ListenerId) -> &str {
+    sockets.get(usize::from(id.0)).map_or("", String::as_str)
+}
+
 /// A leg's `tag`, `contact`, `cseq`, `route_set`, `socket`, all strings as
-/// Kamailio keeps them; an unknown leg prints empty strings.
-fn leg(leg: Option<&Leg>) -> Value {
+/// Kamailio keeps them; an unknown leg prints empty strings but its socket.
+fn leg(leg: Option<&Leg>, socket: &str) -> Value {
     let Some(leg) = leg else {
-        return json!({"tag": "", "contact": "", "cseq": "", "route_set": "", "socket": ""});
+        return json!({"tag": "", "contact": "", "cseq": "", "route_set": "", "socket": socket});
     };
     json!({
         "tag": text(leg.tag.as_bytes()),
@@ -79,7 +87,7 @@ fn leg(leg: Option<&Leg>) -> Value {
         "cseq": leg.cseq.to_string(),
         // print_rr_body joins the entries with ','.
         "route_set": text(&leg.route_set.join(&b","[..])),
-        "socket": "",
+        "socket": socket,
     })
 }
 

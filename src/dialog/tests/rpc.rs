@@ -1,7 +1,8 @@
 //! `dlg.list` and `dlg.stats_active` shapes, and the statistics names.
 
 use super::*;
-use crate::dialog::{ActiveStats, Counters, handle_owner, rpc};
+use crate::dialog::{ActiveStats, Counters, Sockets, handle_owner, rpc};
+use crate::ids::ListenerId;
 use serde_json::json;
 
 #[test]
@@ -10,7 +11,11 @@ fn list_prints_kamailio_fields() {
     let handle = h.req(10.0, &invite(CALL, 1)).handle().unwrap();
     h.rep(12.0, &reply(200, CALL, Some("btag"), 1, "INVITE"));
     h.req(12.5, &in_dialog("ACK", true, "btag", 1, None));
-    let list = rpc::list(&h.dlg);
+    // The caller came in on the second listener, the callee is reached
+    // from the first.
+    h.dlg.bind_sockets(handle, Sockets { caller: ListenerId(1), callee: ListenerId(0) });
+    let sockets = ["udp:192.0.2.1:5060".to_owned(), "udp:[2001:db8::1]:5060".to_owned()];
+    let list = rpc::list(&h.dlg, &sockets);
     assert_eq!(list.len(), 1);
     let expected = json!({
         "h_entry": handle.h_entry,
@@ -31,22 +36,22 @@ fn list_prints_kamailio_fields() {
             "contact": "sip:alice@198.51.100.7:5060;ob",
             "cseq": "1",
             "route_set": "<sip:p1.example.net;lr>",
-            "socket": "",
+            "socket": "udp:[2001:db8::1]:5060",
         },
         "callee": {
             "tag": "btag",
             "contact": "sip:bob@203.0.113.9:5062",
             "cseq": "0",
             "route_set": "<sip:p3.example.net;lr>",
-            "socket": "",
+            "socket": "udp:192.0.2.1:5060",
         },
         "profiles": [],
         "variables": [],
     });
     assert_eq!(list[0], expected);
-    assert_eq!(rpc::dlg_list(&h.dlg, CALL.as_bytes(), Some(b"atag")).len(), 1);
-    assert!(rpc::dlg_list(&h.dlg, CALL.as_bytes(), Some(b"other")).is_empty());
-    assert!(rpc::dlg_list(&h.dlg, b"nope", None).is_empty());
+    assert_eq!(rpc::dlg_list(&h.dlg, CALL.as_bytes(), Some(b"atag"), &sockets).len(), 1);
+    assert!(rpc::dlg_list(&h.dlg, CALL.as_bytes(), Some(b"other"), &sockets).is_empty());
+    assert!(rpc::dlg_list(&h.dlg, b"nope", None, &sockets).is_empty());
     assert_eq!(handle_owner(handle, 1), Some(ShardId(0)));
 }
 
@@ -55,7 +60,7 @@ fn early_and_ended_dialogs_print_empty_callee_and_flags() {
     let mut h = Harness::new();
     h.req(0.0, &invite(CALL, 1));
     h.rep(0.5, &reply(180, CALL, Some("btag"), 1, "INVITE"));
-    let early = &rpc::list(&h.dlg)[0];
+    let early = &rpc::list(&h.dlg, &[])[0];
     assert_eq!(
         (early["state"].clone(), early["start_ts"].clone(), early["timeout"].clone()),
         (json!(2), json!(0), json!(0))
@@ -63,7 +68,7 @@ fn early_and_ended_dialogs_print_empty_callee_and_flags() {
     assert_eq!(early["callee"]["tag"], "");
     h.rep(1.0, &reply(200, CALL, Some("btag"), 1, "INVITE"));
     h.req(1.5, &in_dialog("BYE", false, "btag", 1, None));
-    let ended = &rpc::list(&h.dlg)[0];
+    let ended = &rpc::list(&h.dlg, &[])[0];
     assert_eq!(
         (ended["state"].clone(), ended["dflags"].clone(), ended["timeout"].clone()),
         (json!(5), json!(4), json!(0))

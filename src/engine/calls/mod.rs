@@ -309,7 +309,11 @@ impl Engine {
     /// A `dlg.*` RPC on this shard's dialogs.
     pub fn dialog_rpc(&mut self, op: DlgOp, now: Instant) -> DlgReply {
         match op {
-            DlgOp::List => DlgReply::List(crate::dialog::rpc::list(&self.calls.dialogs)),
+            DlgOp::List => {
+                // Kamailio's sock_str: every listener is UDP here.
+                let sockets: Vec<String> = self.cfg.listeners.iter().map(|a| format!("udp:{a}")).collect();
+                DlgReply::List(crate::dialog::rpc::list(&self.calls.dialogs, &sockets))
+            }
             DlgOp::StatsActive => DlgReply::Stats(crate::dialog::ActiveStats::of(&self.calls.dialogs)),
             DlgOp::End { handle, extra } => match self.calls.dialogs.terminate(handle, now).map(|_| ()) {
                 Ok(()) if self.send_byes(now, handle, extra.as_bytes()) => DlgReply::Ended,

@@ -513,6 +513,9 @@ Content-Length: 0\r\n\r\n";
     assert_eq!(fwd.local, ListenerId(1), "towards Bob from his socket");
     l.feed_on(ListenerId(1), BOB_NAT, &answer(&fwd, "200 OK", "b2", true));
     let DlgReply::List(list) = l.e.dialog_rpc(DlgOp::List, l.now) else { panic!() };
+    // dlg.list names them as Kamailio's caller/callee `socket`.
+    assert_eq!(list[0]["caller"]["socket"], "udp:192.0.2.1:5060");
+    assert_eq!(list[0]["callee"]["socket"], "udp:198.51.100.1:5060");
     let handle = handle_of(&list[0]);
     let end = DlgOp::End { handle, extra: String::new() };
     assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Ended));
