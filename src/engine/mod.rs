@@ -3,6 +3,7 @@
 //! everything here runs in a test without either.
 
 mod calls;
+mod lookups;
 pub mod owner;
 mod registrar;
 pub mod stats;
@@ -14,12 +15,13 @@ use crate::nat::NatTest;
 use crate::proxy::myself::Myself;
 use crate::proxy::sanity::unsupported_proxy_require;
 use crate::proxy::stateless::{self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED, Stateful};
-use crate::registrar::{Aor, LocationShard, OwnedTarget, UnixMillis, lookup_owned};
+use crate::registrar::{Aor, LocationShard, UnixMillis, Versions, lookup_owned};
 use crate::sip::response::{ResponseSpec, build_response};
 use crate::sip::{HeaderName, Message, Method, ParseError, Uri};
 use crate::timer::TimerWheel;
 use crate::txn::{TimerConfig, TimerKind};
 use calls::{Calls, TxId};
+use lookups::Lookups;
 use owner::Sharder;
 use stats::{SharedStats, Stats};
 use std::collections::VecDeque;
@@ -103,11 +105,7 @@ pub enum Disposition {
     HandOffLocated(ShardId, Located),
 }
 
-/// The location lookup of an initial request, done by the AOR's owner for
-/// the Call-ID's owner (DESIGN.md: lookups from other shards are messages
-/// to the owner).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located(pub Vec<OwnedTarget>);
+pub use lookups::Located;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TimerEvent {
@@ -133,6 +131,8 @@ pub struct Engine {
     stats: Stats,
     shared: Arc<SharedStats>,
     location: LocationShard,
+    /// Other shards' lookups, reused while current.
+    lookups: Lookups,
     calls: Calls,
     /// Wall-clock time at `started`: bindings expire in wall time so they
     /// survive restarts, while the engine is driven by monotonic `now`.
@@ -157,6 +157,7 @@ impl Engine {
         Engine {
             shard,
             location: LocationShard::from_config(&cfg.usrloc),
+            lookups: Lookups::default(),
             calls,
             cfg,
             sharder,
@@ -173,6 +174,14 @@ impl Engine {
             started: now,
             started_wall: wall,
         }
+    }
+
+    /// Joins the shards' location versions (registrar/versions.rs): this
+    /// shard's changes bump them, and it reuses other shards' lookups while
+    /// they are current. Without it every such call crosses shards.
+    pub fn share_versions(&mut self, versions: Versions) {
+        self.location.share_versions(versions.clone(), usize::from(self.shard.0));
+        self.lookups.share(versions);
     }
 
     /// Wall-clock time at `now`.
@@ -241,7 +250,7 @@ impl Engine {
         };
         // A hand-off is already at its owner: do not hash it again.
         if matches!(arrival, Arrival::Socket)
-            && let Some(owner) = self.owner(&msg).filter(|&o| o != self.shard)
+            && let Some(owner) = self.owner(&msg, now).filter(|&o| o != self.shard)
         {
             self.stats.sent_handoffs += 1;
             return Disposition::HandOff(owner);
@@ -270,12 +279,15 @@ impl Engine {
 
     /// Which shard handles a message fresh off a socket: a REGISTER's AOR
     /// owner, an initial request's Request-URI AOR owner (it does the
-    /// lookup), else the Call-ID's owner.
-    fn owner(&self, msg: &Message<'_>) -> Option<ShardId> {
+    /// lookup) unless its answer is cached here, else the Call-ID's owner.
+    fn owner(&self, msg: &Message<'_>, now: Instant) -> Option<ShardId> {
         if self.sharder.shards() > 1
             && let Some(aor) = self.lookup_aor(msg)
         {
-            return Some(self.sharder.by_aor(&aor));
+            let owner = self.sharder.by_aor(&aor);
+            if owner == self.shard || self.lookups.get(&aor, owner, self.wall(now)).is_none() {
+                return Some(owner);
+            }
         }
         self.sharder.owner(msg)
     }
@@ -298,25 +310,52 @@ impl Engine {
     /// the AOR's owner already did), then relays where the Call-ID lives.
     fn local_user(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>, arrival: Arrival) -> Disposition {
         let targets = match arrival {
-            Arrival::Located(l) => l.0,
+            Arrival::Located(l) => {
+                if let Some(aor) = self.lookup_aor(msg) {
+                    let owner = self.sharder.by_aor(&aor);
+                    self.lookups.put(aor, owner, &l);
+                }
+                l.targets
+            }
             Arrival::Socket | Arrival::HandedOff => {
-                let wall = self.wall(now);
-                let targets = match self.lookup_aor(msg) {
-                    Some(aor) => lookup_owned(&self.location, &aor, wall, &self.cfg.registrar),
-                    None => Vec::new(),
+                let located = match self.lookup_aor(msg) {
+                    Some(aor) => match self.locate(&aor, now) {
+                        Ok(located) => located,
+                        Err(owner) => {
+                            // Its owner looks it up (no current answer here).
+                            self.stats.sent_handoffs += 1;
+                            self.stats.rcv_requests -= 1;
+                            return Disposition::HandOff(owner);
+                        }
+                    },
+                    None => Located { targets: Vec::new(), version: 0, valid_until: UnixMillis(0) },
                 };
                 let owner = msg.call_id().map(|c| self.sharder.by_call_id(c));
                 if let Some(owner) = owner.filter(|&o| o != self.shard) {
                     self.stats.sent_handoffs += 1;
                     // Counted where it is handled, the Call-ID's owner.
                     self.stats.rcv_requests -= 1;
-                    return Disposition::HandOffLocated(owner, Located(targets));
+                    return Disposition::HandOffLocated(owner, located);
                 }
-                targets
+                located.targets
             }
         };
         self.initial_request(now, msg, d, targets);
         Disposition::Done
+    }
+
+    /// `aor`'s lookup: here when this shard owns it, else the owner's
+    /// answer kept here while current; `Err(owner)` when neither.
+    fn locate(&self, aor: &Aor, now: Instant) -> Result<Located, ShardId> {
+        let wall = self.wall(now);
+        let owner = self.sharder.by_aor(aor);
+        if owner != self.shard {
+            return self.lookups.get(aor, owner, wall).cloned().ok_or(owner);
+        }
+        let version = self.lookups.version(self.shard, aor);
+        let targets = lookup_owned(&self.location, aor, wall, &self.cfg.registrar);
+        let valid_until = self.location.lookup(aor.as_bytes(), wall).map(|b| b.expires).min().unwrap_or(wall);
+        Ok(Located { targets, version, valid_until })
     }
 
     /// Answers a request that did not parse, from a lenient view of it;

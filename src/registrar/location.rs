@@ -10,6 +10,7 @@
 
 use super::binding::{Aor, Binding, UnixMillis};
 use super::edit::{EditParts, Slot};
+use super::versions::Versions;
 use crate::config::UsrlocConfig;
 use std::collections::{BTreeMap, HashMap};
 
@@ -74,6 +75,9 @@ pub struct LocationShard {
     changes: Vec<Change>,
     contacts: usize,
     expired: u64,
+    /// The shared versions and this table's shard: every change bumps its
+    /// AOR's version (versions.rs).
+    versions: Option<(Versions, usize)>,
 }
 
 impl LocationShard {
@@ -86,7 +90,14 @@ impl LocationShard {
             changes: Vec::new(),
             contacts: 0,
             expired: 0,
+            versions: None,
         }
+    }
+
+    /// From now on every change bumps its AOR's version in `versions`,
+    /// as shard `shard`.
+    pub fn share_versions(&mut self, versions: Versions, shard: usize) {
+        self.versions = Some((versions, shard));
     }
 
     /// Order from `desc_time_order`; changes are logged unless db_mode is 0.
@@ -155,7 +166,7 @@ impl LocationShard {
         }
         let n = record.bindings.len();
         self.contacts -= n;
-        self.log(|| Change::RemoveAor { aor });
+        self.log(&aor, || Change::RemoveAor { aor: aor.clone() });
         n
     }
 
@@ -229,7 +240,7 @@ impl LocationShard {
                         self.unindex(aor, prev.expires);
                         if prev.contact != binding.contact {
                             let contact = prev.contact;
-                            self.log(|| Change::Remove { aor: aor.clone(), contact });
+                            self.log(aor, || Change::Remove { aor: aor.clone(), contact });
                         }
                     }
                     None => self.contacts += 1,
@@ -251,7 +262,7 @@ impl LocationShard {
                 Slot::Old(i) => kept.extend(old.get_mut(i).and_then(Option::take)),
                 Slot::New { binding, .. } => {
                     self.index(aor, binding.expires);
-                    self.log(|| Change::Upsert { aor: aor.clone(), binding: binding.clone() });
+                    self.log(aor, || Change::Upsert { aor: aor.clone(), binding: binding.clone() });
                     kept.push(binding);
                 }
             }
@@ -266,7 +277,9 @@ impl LocationShard {
     fn put(&mut self, aor: Aor, binding: Binding, logged: bool) {
         self.index(&aor, binding.expires);
         if logged {
-            self.log(|| Change::Upsert { aor: aor.clone(), binding: binding.clone() });
+            self.log(&aor, || Change::Upsert { aor: aor.clone(), binding: binding.clone() });
+        } else if let Some((v, shard)) = &self.versions {
+            v.bump(*shard, aor.as_bytes());
         }
         let order = self.order;
         let record = self.records.entry(aor.clone()).or_default();
@@ -300,7 +313,7 @@ impl LocationShard {
         }
         self.contacts -= 1;
         let contact = b.contact.clone();
-        self.log(|| Change::Remove { aor: aor.clone(), contact });
+        self.log(aor, || Change::Remove { aor: aor.clone(), contact });
         b
     }
 
@@ -309,7 +322,7 @@ impl LocationShard {
         self.unindex(aor, b.expires);
         self.contacts -= 1;
         let contact = b.contact;
-        self.log(|| Change::Remove { aor: aor.clone(), contact });
+        self.log(aor, || Change::Remove { aor: aor.clone(), contact });
     }
 
     fn index(&mut self, aor: &Aor, at: UnixMillis) {
@@ -327,7 +340,11 @@ impl LocationShard {
         }
     }
 
-    fn log(&mut self, change: impl FnOnce() -> Change) {
+    /// Records a change of `aor`'s bindings: its version, and the log.
+    fn log(&mut self, aor: &Aor, change: impl FnOnce() -> Change) {
+        if let Some((v, shard)) = &self.versions {
+            v.bump(*shard, aor.as_bytes());
+        }
         if self.track_changes {
             self.changes.push(change());
         }

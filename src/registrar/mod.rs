@@ -19,6 +19,7 @@ mod path;
 pub mod record;
 pub mod reply;
 pub mod save;
+pub mod versions;
 
 pub use aor::AorError;
 pub use binding::{Aor, Binding, BindingFlags, UnixMillis};
@@ -28,6 +29,7 @@ pub use lookup::{Destination, OwnedDestination, OwnedTarget, Target, lookup, loo
 pub use outcome::{SaveError, SaveOutcome, SaveResult};
 pub use reply::{write_contact, write_reply_headers};
 pub use save::{SaveRequest, save};
+pub use versions::Versions;
 
 #[cfg(test)]
 mod location_tests;

@@ -162,7 +162,12 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
         ),
         None => None,
     };
-    let parts = restore_location(cfg, &engine_cfg, &sharder, &shared)?;
+    let mut parts = restore_location(cfg, &engine_cfg, &sharder, &shared)?;
+    // Shared from here on, the stored bindings loaded: nothing is cached yet.
+    let versions = crate::registrar::Versions::new(n);
+    for (engine, _) in &mut parts {
+        engine.share_versions(versions.clone());
+    }
     let rings = per_shard
         .into_iter()
         .enumerate()

@@ -72,11 +72,18 @@ impl Lab {
     }
 
     fn register_bob(&mut self) {
-        let reg = "REGISTER sip:192.0.2.1 SIP/2.0\r\n\
-Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKreg1;rport\r\n\
+        self.register_bob_cseq(1);
+    }
+
+    /// Bob's REGISTER with CSeq `cseq` (a higher one refreshes the binding).
+    fn register_bob_cseq(&mut self, cseq: u32) {
+        let reg = format!(
+            "REGISTER sip:192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKreg{cseq};rport\r\n\
 Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.1>;tag=r1\r\nTo: <sip:bob@192.0.2.1>\r\n\
-Call-ID: reg-bob\r\nCSeq: 1 REGISTER\r\nContact: <sip:bob@10.0.0.5:5060>\r\nExpires: 3600\r\n\
-Content-Length: 0\r\n\r\n";
+Call-ID: reg-bob\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:bob@10.0.0.5:5060>\r\nExpires: 3600\r\n\
+Content-Length: 0\r\n\r\n"
+        );
         let out = self.feed(BOB_NAT, reg.as_bytes());
         assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
     }
@@ -332,7 +339,7 @@ fn the_aor_owner_looks_up_and_the_call_id_owner_relays() {
         panic!("expected a located hand-off")
     };
     assert_ne!(owner, aor_owner);
-    assert_eq!(located.0.len(), 1);
+    assert_eq!(located.targets.len(), 1);
     let mut b = lab_with(2, owner.0, &[]);
     let inv = invite(&call_id, "z9hG4bKz");
     let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &inv };
@@ -340,6 +347,54 @@ fn the_aor_owner_looks_up_and_the_call_id_owner_relays() {
     let out = b.drain();
     assert_eq!(out.len(), 2);
     assert_eq!(out[1].dst, addr(BOB_NAT));
+}
+
+/// With the shards' versions shared, the Call-ID owner keeps the AOR
+/// owner's answer: the next call to the same user crosses no shard, until
+/// the user registers again or a binding expires.
+#[test]
+fn the_call_id_owner_reuses_a_lookup_until_the_aor_changes_or_expires() {
+    let sharder = Sharder::new(42, 2);
+    let aor = crate::registrar::Aor(b"bob@192.0.2.1".to_vec().into_boxed_slice());
+    let aor_owner = sharder.by_aor(&aor);
+    let other = ShardId(1 - aor_owner.0);
+    let mut ids = (0..1000).map(|i| format!("y{i}")).filter(|c| sharder.by_call_id(c.as_bytes()) == other);
+    let versions = crate::registrar::Versions::new(2);
+    let mut a = lab_with(2, aor_owner.0, &[]);
+    let mut b = lab_with(2, other.0, &[]);
+    a.e.share_versions(versions.clone());
+    b.e.share_versions(versions.clone());
+    a.register_bob();
+    // Through the AOR's owner, once: b hands off, a looks up, b relays.
+    let first = ids.next().unwrap();
+    let inv = invite(&first, "z9hG4bKc");
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &inv };
+    assert_eq!(b.e.handle_datagram(b.now, d), Disposition::HandOff(aor_owner));
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &inv };
+    let Disposition::HandOffLocated(to, located) = a.e.handle_handoff(a.now, d, None) else { panic!("located") };
+    assert_eq!(to, other);
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &inv };
+    assert_eq!(b.e.handle_handoff(b.now, d, Some(located)), Disposition::Done);
+    assert!(b.drain().iter().any(|t| t.dst == addr(BOB_NAT)));
+    // The next call to Bob: relayed from b's own copy of the answer.
+    let second = invite(&ids.next().unwrap(), "z9hG4bKd");
+    let out = b.feed(ALICE, &second);
+    assert!(out.iter().any(|t| t.dst == addr(BOB_NAT)), "{out:?}");
+    // Bob refreshes his registration: b's copy is stale, the owner is asked.
+    a.register_bob_cseq(2);
+    let third = invite(&ids.next().unwrap(), "z9hG4bKe");
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &third };
+    assert_eq!(b.e.handle_datagram(b.now, d), Disposition::HandOff(aor_owner));
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &third };
+    let Disposition::HandOffLocated(_, located) = a.e.handle_handoff(a.now, d, None) else { panic!("located") };
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &third };
+    assert_eq!(b.e.handle_handoff(b.now, d, Some(located)), Disposition::Done);
+    b.drain();
+    // An hour later Bob's binding has expired: the copy is not used.
+    b.now += Duration::from_secs(3_601);
+    let fourth = invite(&ids.next().unwrap(), "z9hG4bKf");
+    let d = Datagram { local: ListenerId(0), src: addr(ALICE), bytes: &fourth };
+    assert_eq!(b.e.handle_datagram(b.now, d), Disposition::HandOff(aor_owner));
 }
 
 #[test]
