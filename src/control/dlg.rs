@@ -11,6 +11,8 @@ use serde_json::Value;
 pub enum DlgOp {
     /// `dlg.list`.
     List,
+    /// `dlg.dlg_list callid [from_tag]`: the dialogs of one Call-ID.
+    ListCall { call_id: String, from_tag: Option<String> },
     /// `dlg.stats_active`.
     StatsActive,
     /// `dlg.end_dlg h_entry h_id [extra_hdrs]`: BYE to both sides.
@@ -30,10 +32,17 @@ pub enum DlgReply {
 pub fn decode(call: &Call) -> Option<Result<DlgOp, RpcError>> {
     Some(match call.method.as_str() {
         "dlg.list" => Ok(DlgOp::List),
+        "dlg.dlg_list" => list_call(call),
         "dlg.stats_active" => Ok(DlgOp::StatsActive),
         "dlg.end_dlg" => end(call),
         _ => return None,
     })
+}
+
+fn list_call(call: &Call) -> Result<DlgOp, RpcError> {
+    let text = |i: usize| call.params.get(i).and_then(Value::as_str).map(str::to_owned);
+    let call_id = text(0).ok_or_else(|| RpcError::InvalidParams("missing or bad parameter callid".into()))?;
+    Ok(DlgOp::ListCall { call_id, from_tag: text(1) })
 }
 
 fn end(call: &Call) -> Result<DlgOp, RpcError> {
@@ -65,7 +74,7 @@ pub fn merge(op: &DlgOp, replies: Vec<DlgReply>) -> Result<Value, RpcError> {
         }
     }
     Ok(match op {
-        DlgOp::List => Value::Array(list),
+        DlgOp::List | DlgOp::ListCall { .. } => Value::Array(list),
         DlgOp::StatsActive => stats.to_json(),
         DlgOp::End { .. } => Value::Null,
     })
@@ -81,8 +90,13 @@ mod tests {
     }
 
     #[test]
-    fn decodes_the_three_methods() {
+    fn decodes_the_four_methods() {
         assert_eq!(decode(&call("dlg.list", json!([]))), Some(Ok(DlgOp::List)));
+        let one = DlgOp::ListCall { call_id: "c1".into(), from_tag: Some("t1".into()) };
+        assert_eq!(decode(&call("dlg.dlg_list", json!(["c1", "t1"]))), Some(Ok(one)));
+        let any = DlgOp::ListCall { call_id: "c1".into(), from_tag: None };
+        assert_eq!(decode(&call("dlg.dlg_list", json!(["c1"]))), Some(Ok(any)));
+        assert!(matches!(decode(&call("dlg.dlg_list", json!([]))), Some(Err(RpcError::InvalidParams(_)))));
         assert_eq!(decode(&call("dlg.stats_active", json!([]))), Some(Ok(DlgOp::StatsActive)));
         let end = decode(&call("dlg.end_dlg", json!([12, "7"]))).unwrap().unwrap();
         assert_eq!(end, DlgOp::End { handle: DialogHandle { h_entry: 12, h_id: 7 }, extra: String::new() });

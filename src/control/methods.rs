@@ -62,6 +62,7 @@ pub const METHODS: &[&str] = &[
     "ul.add",
     "ul.flush",
     "dlg.list",
+    "dlg.dlg_list",
     "dlg.end_dlg",
     "dlg.stats_active",
 ];

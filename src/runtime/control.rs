@@ -72,6 +72,7 @@ impl Shards for RuntimeShards {
                     .ok_or_else(|| RpcError::Failed(404, "Dialog not found".into()))?;
                 vec![usize::from(owner.0)]
             }
+            DlgOp::ListCall { call_id, .. } => vec![usize::from(self.sharder.by_call_id(call_id.as_bytes()).0)],
             DlgOp::List | DlgOp::StatsActive => (0..self.links.len()).collect(),
         };
         ask(&self.links, shards, |reply| ShardCmd::Dialog { op: op.clone(), reply })

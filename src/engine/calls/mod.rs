@@ -306,13 +306,19 @@ impl Engine {
         &self.calls.dialogs
     }
 
+    /// Each listener as Kamailio's sock_str names it (every one is UDP here).
+    fn sock_strs(&self) -> Vec<String> {
+        self.cfg.listeners.iter().map(|a| format!("udp:{a}")).collect()
+    }
+
     /// A `dlg.*` RPC on this shard's dialogs.
     pub fn dialog_rpc(&mut self, op: DlgOp, now: Instant) -> DlgReply {
         match op {
-            DlgOp::List => {
-                // Kamailio's sock_str: every listener is UDP here.
-                let sockets: Vec<String> = self.cfg.listeners.iter().map(|a| format!("udp:{a}")).collect();
-                DlgReply::List(crate::dialog::rpc::list(&self.calls.dialogs, &sockets))
+            DlgOp::List => DlgReply::List(crate::dialog::rpc::list(&self.calls.dialogs, &self.sock_strs())),
+            DlgOp::ListCall { call_id, from_tag } => {
+                let tag = from_tag.as_deref().map(str::as_bytes);
+                let sockets = self.sock_strs();
+                DlgReply::List(crate::dialog::rpc::dlg_list(&self.calls.dialogs, call_id.as_bytes(), tag, &sockets))
             }
             DlgOp::StatsActive => DlgReply::Stats(crate::dialog::ActiveStats::of(&self.calls.dialogs)),
             DlgOp::End { handle, extra } => match self.calls.dialogs.terminate(handle, now).map(|_| ()) {

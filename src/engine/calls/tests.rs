@@ -442,6 +442,16 @@ fn dlg_rpc_lists_counts_and_ends_a_call_with_two_byes() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["state"], 4);
     assert_eq!(list[0]["call-id"], "c12");
+    // dlg.dlg_list: the same dialog by Call-ID (and the caller's tag).
+    let by_call = |l: &mut Lab, call_id: &str, tag: Option<&str>| {
+        let op = DlgOp::ListCall { call_id: call_id.into(), from_tag: tag.map(Into::into) };
+        let DlgReply::List(found) = l.e.dialog_rpc(op, l.now) else { panic!() };
+        found
+    };
+    assert_eq!(by_call(&mut l, "c12", None), list);
+    assert_eq!(by_call(&mut l, "c12", Some("a1")), list);
+    assert!(by_call(&mut l, "c12", Some("zz")).is_empty());
+    assert!(by_call(&mut l, "c13", None).is_empty());
     let handle = handle_of(&list[0]);
     let end = DlgOp::End { handle, extra: "X-Reason: admin\r\n".into() };
     assert!(matches!(l.e.dialog_rpc(end, l.now), DlgReply::Ended));
