@@ -34,6 +34,22 @@ impl Engine {
         RrAddr { host: host.as_bytes(), port, transport: Transport::Udp }
     }
 
+    /// The listener an in-dialog request leaves from when `loose_route`
+    /// removed two Route entries of ours (double Record-Route, `;r2=on`):
+    /// the second names it, as the first named the one it arrived on
+    /// (Kamailio's loose_route sets the send socket from it). `None` when
+    /// it names no listener of ours.
+    pub(super) fn second_route_listener(&self, msg: &Message<'_>) -> Option<ListenerId> {
+        let route = msg.route_set(HeaderName::Route).nth(1)?.ok()?;
+        let port = route.uri.port.unwrap_or(5060);
+        let bare = |h: &[u8]| h.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(h).to_vec();
+        let host = bare(route.uri.host_text);
+        (0..self.cfg.advertised.len()).filter_map(|i| u16::try_from(i).ok()).map(ListenerId).find(|&l| {
+            let ours = self.rr_addr(l);
+            ours.port == port && bare(ours.host).eq_ignore_ascii_case(&host)
+        })
+    }
+
     /// The Via branch of a request's `index`th branch: `index` 0 is the one
     /// loop detection recomputes (RFC 3261 §16.3 step 4).
     pub(super) fn via_branch(&self, msg: &Message<'_>, index: u32) -> [u8; forward::BRANCH_LEN] {

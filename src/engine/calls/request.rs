@@ -230,7 +230,7 @@ impl Engine {
         ed.clear();
         let _ = forward::max_forwards(msg, &mut ed, forward::DEFAULT_MAX_FORWARDS);
         let routed = forward::loose_route(msg, &mut ed, &self.cfg.myself);
-        let (dst, nat_b, first_hop) = match routed {
+        let (dst, route, first_hop) = match routed {
             Err(_) => {
                 self.calls.editor = ed;
                 return self.stateless_unless_ack(msg, d, 400, "Bad Route");
@@ -239,13 +239,14 @@ impl Engine {
                 self.calls.editor = ed;
                 return self.stateless_unless_ack(msg, d, 404, "Not here");
             }
-            Ok(LooseRoute::RoutedToNext { next_hop, route }) => (uri_destination(next_hop.raw), route.nat, false),
+            Ok(LooseRoute::RoutedToNext { next_hop, route }) => (uri_destination(next_hop.raw), route, false),
             // A strict router's Request-URI was replaced by loose_route.
-            Ok(LooseRoute::RoutedToRuri { ruri, route }) if route.strict => {
-                (uri_destination(ruri.raw), route.nat, true)
-            }
-            Ok(LooseRoute::RoutedToRuri { ruri, route }) => (dlguri(msg, &mut ed, ruri.raw), route.nat, true),
+            Ok(LooseRoute::RoutedToRuri { ruri, route }) if route.strict => (uri_destination(ruri.raw), route, true),
+            Ok(LooseRoute::RoutedToRuri { ruri, route }) => (dlguri(msg, &mut ed, ruri.raw), route, true),
         };
+        let nat_b = route.nat;
+        // Double Record-Route: out through the listener of the other side.
+        let local = (route.removed == 2).then(|| self.second_route_listener(msg)).flatten().unwrap_or(d.local);
         mark_source(msg, &mut ed, d.src);
         // NATDETECT runs on every request.
         let nat_s = nat_uac_test(msg, d.src, Transport::Udp, self.cfg.nat_tests, true);
@@ -253,7 +254,7 @@ impl Engine {
             let _ = set_contact_alias(msg, &mut ed, d.src, Transport::Udp, DEFAULT_ALIAS_NAME, false);
         }
         let branch = self.via_branch(msg, 0);
-        forward::add_via(msg, &mut ed, &self.rr_addr(d.local), &branch);
+        forward::add_via(msg, &mut ed, &self.rr_addr(local), &branch);
         let mut bytes = self.take_buf();
         let applied = ed.apply(msg.as_bytes(), &mut bytes);
         self.calls.editor = ed;
@@ -268,7 +269,7 @@ impl Engine {
         {
             log::debug!("in-dialog request not matched: {e}");
         }
-        let peer = Peer { local: d.local, addr: dst };
+        let peer = Peer { local, addr: dst };
         if is_ack {
             // RFC 3261 §16.6: the ACK to a 2xx has no transaction.
             self.stats.fwd_requests += 1;

@@ -557,15 +557,11 @@ fn a_503_goes_upstream_as_500() {
     assert_eq!(first_line(up), "SIP/2.0 500 Service Unavailable");
 }
 
-/// Kamailio keeps a `bind_addr` per leg: with two listen addresses, the
-/// BYEs of `dlg.end_dlg` leave from the socket each side is reached from,
-/// with that socket's address in their Via.
-#[test]
-fn each_bye_leaves_from_its_sides_socket() {
-    use crate::control::dlg::{DlgOp, DlgReply};
+/// Two listen addresses: Bob registers on the second, Alice calls on the
+/// first, Bob answers. The lab, and what answering sent (the 200 to Alice).
+fn two_listener_call(call_id: &str, bob_tag: &str) -> (Lab, Vec<Transmit>) {
     let sets = ["core.listen=[\"udp:192.0.2.1:5060\", \"udp:198.51.100.1:5060\"]"];
     let mut l = lab_with(1, 0, &sets);
-    // Bob registers on the second address; Alice calls on the first.
     let reg = "REGISTER sip:198.51.100.1 SIP/2.0\r\n\
 Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKreg2;rport\r\n\
 Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.1>;tag=r1\r\nTo: <sip:bob@192.0.2.1>\r\n\
@@ -573,10 +569,20 @@ Call-ID: reg-bob2\r\nCSeq: 1 REGISTER\r\nContact: <sip:bob@10.0.0.5:5060>\r\nExp
 Content-Length: 0\r\n\r\n";
     let out = l.feed_on(ListenerId(1), BOB_NAT, reg.as_bytes());
     assert_eq!(first_line(&out[0]), "SIP/2.0 200 OK");
-    let out = l.feed(ALICE, &invite("c2l", "z9hG4bKa2"));
+    let out = l.feed(ALICE, &invite(call_id, "z9hG4bKa2"));
     let fwd = out.into_iter().find(|t| t.dst == addr(BOB_NAT)).expect("the INVITE to Bob");
     assert_eq!(fwd.local, ListenerId(1), "towards Bob from his socket");
-    l.feed_on(ListenerId(1), BOB_NAT, &answer(&fwd, "200 OK", "b2", true));
+    let out = l.feed_on(ListenerId(1), BOB_NAT, &answer(&fwd, "200 OK", bob_tag, true));
+    (l, out)
+}
+
+/// Kamailio keeps a `bind_addr` per leg: with two listen addresses, the
+/// BYEs of `dlg.end_dlg` leave from the socket each side is reached from,
+/// with that socket's address in their Via.
+#[test]
+fn each_bye_leaves_from_its_sides_socket() {
+    use crate::control::dlg::{DlgOp, DlgReply};
+    let (mut l, _) = two_listener_call("c2l", "b2");
     let DlgReply::List(list) = l.e.dialog_rpc(DlgOp::List, l.now) else { panic!() };
     // dlg.list names them as Kamailio's caller/callee `socket`.
     assert_eq!(list[0]["caller"]["socket"], "udp:192.0.2.1:5060");
@@ -590,4 +596,28 @@ Content-Length: 0\r\n\r\n";
     assert_eq!((to_alice.local, to_bob.local), (ListenerId(0), ListenerId(1)));
     assert!(text(to_alice).contains("Via: SIP/2.0/UDP 192.0.2.1:5060;"), "{}", text(to_alice));
     assert!(text(to_bob).contains("Via: SIP/2.0/UDP 198.51.100.1:5060;"), "{}", text(to_bob));
+}
+
+/// Double Record-Route (two listeners): an in-dialog request leaves from
+/// the listener its second Route of ours names, with that address in its
+/// Via, not from the one it arrived on.
+#[test]
+fn with_double_record_route_in_dialog_requests_cross_to_the_other_listener() {
+    let (mut l, out) = two_listener_call("c2r", "b3");
+    let ok = Message::parse(&out[0].payload).unwrap();
+    let rr: Vec<String> = ok.values(HeaderName::RecordRoute).map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+    assert_eq!(rr.len(), 2, "double Record-Route: {rr:?}");
+    // Alice's route set is the Record-Route reversed (RFC 3261 §12.1.2).
+    let target = String::from_utf8_lossy(ok.first_contact().unwrap().0).trim_matches(['<', '>']).to_owned();
+    let bye = format!(
+        "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKbye3\r\n\
+Route: {}\r\nRoute: {}\r\nMax-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\n\
+To: <sip:bob@192.0.2.1>;tag=b3\r\nCall-ID: c2r\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+        rr[1], rr[0]
+    );
+    let out = l.feed(ALICE, bye.as_bytes());
+    let to_bob = out.iter().find(|t| t.dst == addr(BOB_NAT)).expect("the BYE to Bob");
+    assert_eq!(to_bob.local, ListenerId(1), "out through Bob's side");
+    assert!(text(to_bob).contains("Via: SIP/2.0/UDP 198.51.100.1:5060;"), "{}", text(to_bob));
+    assert!(!text(to_bob).contains("Route:"), "both of our Routes removed: {}", text(to_bob));
 }
