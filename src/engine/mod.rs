@@ -15,7 +15,7 @@ use crate::nat::NatTest;
 use crate::proxy::myself::Myself;
 use crate::proxy::sanity::unsupported_proxy_require;
 use crate::proxy::stateless::{self, ACCEPT, ALLOW, Decision, DropReason, Extra, Reason, Reply, SUPPORTED, Stateful};
-use crate::registrar::{Aor, LocationShard, UnixMillis, Versions, lookup_owned};
+use crate::registrar::{Aor, LocationShard, OwnedTarget, UnixMillis, Versions, lookup_owned};
 use crate::sip::response::{ResponseSpec, build_response};
 use crate::sip::{HeaderName, Message, Method, ParseError, Uri};
 use crate::timer::TimerWheel;
@@ -318,26 +318,25 @@ impl Engine {
                 l.targets
             }
             Arrival::Socket | Arrival::HandedOff => {
-                let located = match self.lookup_aor(msg) {
-                    Some(aor) => match self.locate(&aor, now) {
-                        Ok(located) => located,
-                        Err(owner) => {
-                            // Its owner looks it up (no current answer here).
-                            self.stats.sent_handoffs += 1;
-                            self.stats.rcv_requests -= 1;
-                            return Disposition::HandOff(owner);
-                        }
-                    },
-                    None => Located { targets: Vec::new(), version: 0, valid_until: UnixMillis(0) },
+                let aor = self.lookup_aor(msg);
+                let targets = match aor.as_ref().map(|aor| self.locate(aor, now)) {
+                    Some(Ok(targets)) => targets,
+                    Some(Err(owner)) => {
+                        // Its owner looks it up (no current answer here).
+                        self.stats.sent_handoffs += 1;
+                        self.stats.rcv_requests -= 1;
+                        return Disposition::HandOff(owner);
+                    }
+                    None => Vec::new(),
                 };
                 let owner = msg.call_id().map(|c| self.sharder.by_call_id(c));
                 if let Some(owner) = owner.filter(|&o| o != self.shard) {
                     self.stats.sent_handoffs += 1;
                     // Counted where it is handled, the Call-ID's owner.
                     self.stats.rcv_requests -= 1;
-                    return Disposition::HandOffLocated(owner, located);
+                    return Disposition::HandOffLocated(owner, self.located(aor.as_ref(), targets, now));
                 }
-                located.targets
+                targets
             }
         };
         self.initial_request(now, msg, d, targets);
@@ -346,16 +345,33 @@ impl Engine {
 
     /// `aor`'s lookup: here when this shard owns it, else the owner's
     /// answer kept here while current; `Err(owner)` when neither.
-    fn locate(&self, aor: &Aor, now: Instant) -> Result<Located, ShardId> {
+    fn locate(&self, aor: &Aor, now: Instant) -> Result<Vec<OwnedTarget>, ShardId> {
         let wall = self.wall(now);
         let owner = self.sharder.by_aor(aor);
         if owner != self.shard {
-            return self.lookups.get(aor, owner, wall).cloned().ok_or(owner);
+            return self.lookups.get(aor, owner, wall).map(|l| l.targets.clone()).ok_or(owner);
         }
-        let version = self.lookups.version(self.shard, aor);
-        let targets = lookup_owned(&self.location, aor, wall, &self.cfg.registrar);
-        let valid_until = self.location.lookup(aor.as_bytes(), wall).map(|b| b.expires).min().unwrap_or(wall);
-        Ok(Located { targets, version, valid_until })
+        Ok(lookup_owned(&self.location, aor, wall, &self.cfg.registrar))
+    }
+
+    /// `targets` (from `locate`) as handed to the Call-ID's owner, with
+    /// what it needs to judge a reuse: only for a hand-off, so a call
+    /// handled where it landed does not pay for them.
+    fn located(&self, aor: Option<&Aor>, targets: Vec<OwnedTarget>, now: Instant) -> Located {
+        let wall = self.wall(now);
+        let (version, valid_until) = match aor {
+            Some(aor) if self.sharder.by_aor(aor) == self.shard => {
+                let first_expiry = self.location.lookup(aor.as_bytes(), wall).map(|b| b.expires).min();
+                (self.lookups.version(self.shard, aor), first_expiry.unwrap_or(wall))
+            }
+            // A copy kept here: passed on no fresher than it is.
+            Some(aor) => self
+                .lookups
+                .get(aor, self.sharder.by_aor(aor), wall)
+                .map_or((0, UnixMillis(0)), |l| (l.version, l.valid_until)),
+            None => (0, UnixMillis(0)),
+        };
+        Located { targets, version, valid_until }
     }
 
     /// Answers a request that did not parse, from a lenient view of it;

@@ -151,11 +151,12 @@ impl<'a> Message<'a> {
     }
 }
 
-/// delta-seconds = 1*DIGIT, saturating at 2^32-1 (RFC 3261 §20.19).
+/// A Contact value's name-addr; a malformed one is a bad Contact header.
 fn parse_contact(value: &[u8]) -> Result<NameAddr<'_>, ParseError> {
     NameAddr::parse(value).map_err(|_| ParseError::BadHeader(HeaderName::Contact))
 }
 
+/// delta-seconds = 1*DIGIT, saturating at 2^32-1 (RFC 3261 §20.19).
 pub fn parse_delta_seconds(v: &[u8]) -> Option<u32> {
     let v = trim_lws(v);
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {

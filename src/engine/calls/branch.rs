@@ -42,11 +42,10 @@ impl Engine {
     pub(super) fn second_route_listener(&self, msg: &Message<'_>) -> Option<ListenerId> {
         let route = msg.route_set(HeaderName::Route).nth(1)?.ok()?;
         let port = route.uri.port.unwrap_or(5060);
-        let bare = |h: &[u8]| h.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(h).to_vec();
-        let host = bare(route.uri.host_text);
+        let host = bare_host(route.uri.host_text);
         (0..self.cfg.advertised.len()).filter_map(|i| u16::try_from(i).ok()).map(ListenerId).find(|&l| {
             let ours = self.rr_addr(l);
-            ours.port == port && bare(ours.host).eq_ignore_ascii_case(&host)
+            ours.port == port && bare_host(ours.host).eq_ignore_ascii_case(host)
         })
     }
 
@@ -162,4 +161,9 @@ pub(super) fn remove_top_via(msg: &Message<'_>, ed: &mut Editor) {
         None => ed.remove_header(msg, &h),
         Some(next) => ed.delete(msg.offset_of(first)..msg.offset_of(next)),
     }
+}
+
+/// A host without the brackets of an IPv6 reference.
+fn bare_host(h: &[u8]) -> &[u8] {
+    h.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(h)
 }
