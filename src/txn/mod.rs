@@ -18,10 +18,10 @@
 //! |-------------------------------|-----------------------------------------|
 //! | §17.1.1 client INVITE, Fig. 5 | [`ClientInvite`] in `client_invite`     |
 //! | §17.1.2 client non-INVITE     | [`ClientNonInvite`]                     |
-//! | §17.2.1 server INVITE, Fig. 7 | [`ServerInvite`]                        |
+//! | §17.2.1 server INVITE, Fig. 7 | [`ServerInvite`], with RFC 6026 Accepted |
 //! | §17.2.2 server non-INVITE     | [`ServerNonInvite`]                     |
 //! | §17.1.3, §17.2.3 matching     | [`TxKey`], [`Branch`]                   |
-//! | Table 4 (timers A..K)         | [`TIMER_TABLE`], [`TimerConfig`]        |
+//! | Table 4 (timers A..K), 6026 L | [`TIMER_TABLE`], [`TimerConfig`]        |
 //!
 //! Where Kamailio's tm differs from the RFC the Kamailio behaviour is kept
 //! (reference/kamailio-semantics.md §7): Timer A is capped at T2, Timer B

@@ -79,6 +79,21 @@ impl ServerTx {
         }
     }
 
+    /// An INVITE transaction that sent a 2xx (RFC 6026 §7.1): an ACK
+    /// matching it is end-to-end, for the core to route.
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, ServerTx::Invite(tx) if tx.is_accepted())
+    }
+
+    /// A final response went out (or the transaction ended): a CANCEL
+    /// comes too late (RFC 3261 §9.2).
+    pub fn final_sent(&self) -> bool {
+        match self {
+            ServerTx::Invite(tx) => tx.final_sent(),
+            ServerTx::NonInvite(tx) => tx.final_sent(),
+        }
+    }
+
     pub fn is_invite(&self) -> bool {
         matches!(self, ServerTx::Invite(_))
     }

@@ -4,16 +4,22 @@
 //!   Proceeding ──300-699 sent──▶ Completed ──ACK──▶ Confirmed ──Timer I──▶ Terminated
 //!     │ 2xx sent                   │ Timer H (no ACK)
 //!     ▼                            ▼
-//!   Terminated                   Terminated
+//!   Accepted ──Timer L──▶ Terminated
 //! ```
 //!
-//! After a 2xx the transaction ends at once (RFC 3261; not the RFC 6026
-//! Accepted state): the proxy core forwards retransmitted 2xx statelessly
-//! and the ACK to a 2xx is end-to-end.
+//! After a 2xx the transaction waits in the Accepted state of RFC 6026
+//! §7.1 instead of ending at once as RFC 3261 had it: a retransmitted
+//! INVITE is absorbed there rather than taken for a new request and
+//! forked again, and further 2xx (from other branches) still go out. It
+//! never retransmits a 2xx itself; the UAS does (RFC 3261 §13.3.1.4), and
+//! the proxy core relays those. The ACK to a 2xx is end-to-end: the core
+//! routes it whether or not it matches this transaction. Timer L runs
+//! Kamailio's wt_timer, the wait state tm keeps a transaction in after its
+//! final, instead of RFC 6026's 64·T1.
 
 use super::action::{Actions, Packet, Termination};
 use super::error::TxError;
-use super::timers::{SERVER_G, SERVER_H, SERVER_I, TimerConfig, TimerKind};
+use super::timers::{SERVER_G, SERVER_H, SERVER_I, SERVER_L, TimerConfig, TimerKind};
 use crate::sip::{Message, Method};
 use std::time::Duration;
 
@@ -22,6 +28,7 @@ pub enum ServerInvite {
     Proceeding(Proceeding),
     Completed(Completed),
     Confirmed(Confirmed),
+    Accepted(Accepted),
     Terminated(Termination),
 }
 
@@ -41,6 +48,13 @@ pub struct Completed {
 /// The ACK came; Timer I absorbs further ACKs.
 #[derive(Debug)]
 pub struct Confirmed {
+    _private: (),
+}
+
+/// A 2xx was sent (RFC 6026 §7.1): retransmitted INVITEs are absorbed,
+/// further 2xx pass, Timer L ends it.
+#[derive(Debug)]
+pub struct Accepted {
     _private: (),
 }
 
@@ -83,8 +97,9 @@ impl ServerInvite {
                 }
                 Self::Proceeding(s)
             }
-            // Confirmed absorbs ACKs and retransmissions alike; an ACK in
-            // Proceeding matches nothing we sent.
+            // Confirmed absorbs ACKs and retransmissions alike, Accepted
+            // retransmitted INVITEs (RFC 6026 §7.1: never passed up, no 2xx
+            // generated); an ACK in Proceeding matches nothing we sent.
             (other, _) => other,
         });
         Ok(())
@@ -101,7 +116,12 @@ impl ServerInvite {
         check_status(code)?;
         match self {
             Self::Proceeding(_) => {}
-            Self::Completed(_) | Self::Confirmed(_) => return Err(TxError::FinalAlreadySent),
+            // RFC 6026 §7.1: a 2xx from the TU in Accepted goes out.
+            Self::Accepted(_) if (200..=299).contains(&code) => {
+                out.send(&response);
+                return Ok(());
+            }
+            Self::Completed(_) | Self::Confirmed(_) | Self::Accepted(_) => return Err(TxError::FinalAlreadySent),
             Self::Terminated(_) => return Err(TxError::Terminated),
         }
         self.step(|state| match state {
@@ -123,7 +143,9 @@ impl ServerInvite {
                 out.cancel(TimerKind::G);
                 Self::Terminated(out.terminate(Termination::AckTimeout))
             }
-            (Self::Confirmed(_), TimerKind::I) => Self::Terminated(out.terminate(Termination::Completed)),
+            (Self::Confirmed(_), TimerKind::I) | (Self::Accepted(_), TimerKind::L) => {
+                Self::Terminated(out.terminate(Termination::Completed))
+            }
             (state, _) => state,
         });
     }
@@ -133,8 +155,20 @@ impl ServerInvite {
             Self::Proceeding(_) => "Proceeding",
             Self::Completed(_) => "Completed",
             Self::Confirmed(_) => "Confirmed",
+            Self::Accepted(_) => "Accepted",
             Self::Terminated(_) => "Terminated",
         }
+    }
+
+    /// Past Proceeding: a final response went out.
+    pub fn final_sent(&self) -> bool {
+        !matches!(self, Self::Proceeding(_))
+    }
+
+    /// A 2xx went out (RFC 6026 §7.1): an ACK that matches is the
+    /// end-to-end ACK to it, for the core to route.
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Self::Accepted(_))
     }
 }
 
@@ -143,7 +177,10 @@ impl Proceeding {
         out.send(&response);
         match code {
             100..=199 => ServerInvite::Proceeding(Proceeding { last: Some(response) }),
-            200..=299 => ServerInvite::Terminated(out.terminate(Termination::Completed)),
+            200..=299 => {
+                out.arm_spec(&SERVER_L, cfg);
+                ServerInvite::Accepted(Accepted { _private: () })
+            }
             _ => {
                 out.arm_spec(&SERVER_G, cfg);
                 out.arm_spec(&SERVER_H, cfg);

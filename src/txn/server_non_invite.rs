@@ -85,6 +85,11 @@ impl ServerNonInvite {
         }
     }
 
+    /// Past Trying and Proceeding: a final response went out.
+    pub fn final_sent(&self) -> bool {
+        !matches!(self, Self::Trying(_) | Self::Proceeding(_))
+    }
+
     pub fn state_name(&self) -> &'static str {
         match self {
             Self::Trying(_) => "Trying",

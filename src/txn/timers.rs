@@ -23,7 +23,8 @@ pub struct TimerConfig {
     /// provisional came, our Timer C (RFC 3261 §16.6 step 11).
     pub fr_inv_timer: Duration,
     /// Kamailio wt_timer: how long a branch whose fr_inv_timer fired stays to
-    /// ACK the 487 its CANCEL brings (Kamailio's wait state).
+    /// ACK the 487 its CANCEL brings, and an INVITE server transaction stays
+    /// Accepted after its 2xx (Kamailio's wait state; RFC 6026 Timer L).
     pub wt_timer: Duration,
 }
 
@@ -75,7 +76,8 @@ impl TimerConfig {
     }
 }
 
-/// The transaction timers of RFC 3261 Table 4 (C as Kamailio's fr_inv_timer).
+/// The transaction timers of RFC 3261 Table 4 (C as Kamailio's fr_inv_timer),
+/// and RFC 6026's Timer L.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TimerKind {
     A,
@@ -89,13 +91,14 @@ pub enum TimerKind {
     I,
     J,
     K,
+    L,
 }
 
 impl TimerKind {
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
     pub const ALL: [TimerKind; TimerKind::COUNT] = {
         use TimerKind::*;
-        [A, B, C, D, E, F, G, H, I, J, K]
+        [A, B, C, D, E, F, G, H, I, J, K, L]
     };
 
     /// Dense index, for per-kind arrays.
@@ -222,10 +225,19 @@ spec!(NON_INVITE_K, K, ClientNonInvite, "Completed", T4, "RFC 3261 §17.1.2.2", 
 spec!(SERVER_G, G, ServerInvite, "Completed", Backoff, "RFC 3261 §17.2.1", "retransmit final response");
 spec!(SERVER_H, H, ServerInvite, "Completed", SixtyFourT1, "RFC 3261 §17.2.1", "no ACK: Terminated");
 spec!(SERVER_I, I, ServerInvite, "Confirmed", T4, "RFC 3261 §17.2.1", "Terminated");
+spec!(
+    SERVER_L,
+    L,
+    ServerInvite,
+    "Accepted",
+    WtTimer,
+    "RFC 6026 §7.1 (Timer L); tm wt_timer instead of 64·T1",
+    "Terminated"
+);
 spec!(SERVER_J, J, ServerNonInvite, "Completed", SixtyFourT1, "RFC 3261 §17.2.2", "Terminated");
 
 /// Every place a timer is armed, in RFC order.
-pub const TIMER_TABLE: [&TimerSpec; 13] = [
+pub const TIMER_TABLE: [&TimerSpec; 14] = [
     &INVITE_A,
     &INVITE_B,
     &INVITE_C,
@@ -238,6 +250,7 @@ pub const TIMER_TABLE: [&TimerSpec; 13] = [
     &SERVER_G,
     &SERVER_H,
     &SERVER_I,
+    &SERVER_L,
     &SERVER_J,
 ];
 

@@ -301,10 +301,13 @@ impl Engine {
     }
 
     /// An ACK: to our negative final it ends at the INVITE server
-    /// transaction (RFC 3261 §17.2.1); to a 2xx it is in-dialog.
+    /// transaction (RFC 3261 §17.2.1); to a 2xx it is in-dialog, also when
+    /// it matches the transaction that sent the 2xx (RFC 6026 §7.1: an RFC
+    /// 2543 ACK keeps the INVITE's Via).
     pub(in crate::engine) fn ack(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>, in_dialog: bool) {
         if let Ok(key) = TxKey::server(msg)
             && let Some(&sid) = self.calls.keys.get(&key)
+            && !self.calls.servers.get(&sid).is_some_and(|e| e.tx.is_accepted())
         {
             self.retransmission(now, sid, msg);
             self.stats.drop_acks += 1;
@@ -333,6 +336,11 @@ impl Engine {
         };
         // A CANCEL is answered here and never relayed: NAT does not matter.
         let Some(sid) = self.open_server(now, msg, d, false) else { return };
+        if self.calls.servers.get(&invite).is_none_or(|e| e.tx.final_sent()) {
+            // RFC 3261 §9.2: too late, the CANCEL has no effect but its 200
+            // (Kamailio's CANCEL_DONE reason).
+            return self.local_reply(now, sid, 200, "ok -- no more pending branches");
+        }
         self.local_reply(now, sid, 200, "canceling");
         let open = match self.calls.servers.get_mut(&invite).and_then(|e| e.fork.as_mut()) {
             Some(f) => {

@@ -112,6 +112,16 @@ Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"
     .into_bytes()
 }
 
+/// Alice's CANCEL of the INVITE `invite(call_id, "z9hG4bKa1")` sent.
+fn cancel(call_id: &str) -> Vec<u8> {
+    format!(
+        "CANCEL sip:bob@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKa1\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>\r\n\
+Call-ID: {call_id}\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
 /// A response of Bob's to the INVITE as the proxy forwarded it.
 fn answer(fwd: &Transmit, code: &str, to_tag: &str, contact: bool) -> Vec<u8> {
     let msg = Message::parse(&fwd.payload).unwrap();
@@ -240,10 +250,7 @@ fn cancel_is_answered_sent_on_and_the_invite_ends_487() {
     let mut l = lab();
     let fwd = call(&mut l, "c5");
     l.feed(BOB_NAT, &answer(&fwd, "180 Ringing", "b1", true));
-    let cancel = "CANCEL sip:bob@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bKa1\r\n\
-Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>\r\n\
-Call-ID: c5\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n";
-    let out = l.feed(ALICE, cancel.as_bytes());
+    let out = l.feed(ALICE, &cancel("c5"));
     assert_eq!(out.len(), 2, "{out:?}");
     assert_eq!(first_line(&out[0]), "SIP/2.0 200 canceling");
     assert_eq!(out[0].dst, addr(ALICE));
@@ -311,6 +318,50 @@ Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2
 Call-ID: c9\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
     let out = l.feed(ALICE, bye.as_bytes());
     assert_eq!(first_line(&out[0]), "SIP/2.0 404 Not here");
+}
+
+#[test]
+fn after_the_2xx_a_retransmitted_invite_is_absorbed_until_wt_timer() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c30");
+    assert_eq!(l.feed(BOB_NAT, &answer(&fwd, "200 OK", "b1", true)).len(), 1);
+    // RFC 6026 §7.1: not a new request to fork again, and no 2xx of ours.
+    assert!(l.feed(ALICE, &invite("c30", "z9hG4bKa1")).is_empty());
+    assert_eq!(l.e.stats().tx_absorbed, 1);
+    assert_eq!(l.e.calls.len(), (1, 0));
+    assert!(l.advance(Duration::from_secs(5)).is_empty());
+    assert_eq!(l.e.calls.len(), (0, 0), "Timer L (wt_timer) ended it");
+}
+
+#[test]
+fn an_rfc2543_ack_matching_the_accepted_invite_is_routed() {
+    let mut l = lab();
+    let old = String::from_utf8(invite("c31", "z9hG4bKa1")).unwrap().replace(";branch=z9hG4bKa1", "");
+    let out = l.feed(ALICE, old.as_bytes());
+    assert_eq!(out.len(), 2, "{out:?}");
+    let fwd = out.into_iter().nth(1).unwrap();
+    l.feed(BOB_NAT, &answer(&fwd, "200 OK", "b1", true));
+    // The same Via as the INVITE: it matches the INVITE's transaction.
+    let ack = "ACK sip:bob@10.0.0.5:5060;alias=198.51.100.2~40000~1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 203.0.113.7:5060\r\nRoute: <sip:192.0.2.1:5060;lr;nat=yes>\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@203.0.113.7>;tag=a1\r\nTo: <sip:bob@192.0.2.1>;tag=b1\r\n\
+Call-ID: c31\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+    let out = l.feed(ALICE, ack.as_bytes());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].dst, addr(BOB_NAT));
+    assert!(first_line(&out[0]).starts_with("ACK sip:bob@10.0.0.5:5060 "));
+}
+
+#[test]
+fn a_cancel_after_the_2xx_gets_its_200_and_changes_nothing() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c32");
+    l.feed(BOB_NAT, &answer(&fwd, "200 OK", "b1", true));
+    let out = l.feed(ALICE, &cancel("c32"));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(first_line(&out[0]), "SIP/2.0 200 ok -- no more pending branches");
+    assert_eq!(out[0].dst, addr(ALICE));
+    assert_eq!(l.e.dialogs().counters().active_dialogs, 1, "the call stands");
 }
 
 #[test]

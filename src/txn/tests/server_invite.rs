@@ -88,14 +88,27 @@ fn ack_with_another_to_tag_is_not_ours() {
 }
 
 #[test]
-fn sending_2xx_terminates_at_once() {
+fn a_2xx_accepts_absorbs_the_invite_passes_more_2xx_and_timer_l_ends_it() {
     let (mut h, _) = proceeding();
     h.respond(180, RINGING).unwrap();
     h.respond(200, OK).unwrap();
     assert_eq!(
         h.take(),
-        [Action::Send(RINGING.into()), Action::Send(OK.into()), Action::Terminated(Termination::Completed)]
+        [Action::Send(RINGING.into()), Action::Send(OK.into()), Action::Arm(TimerKind::L, secs(5.0))],
+        "RFC 6026 §7.1: Accepted, Timer L at wt_timer"
     );
+    assert_eq!(h.tx.state_name(), "Accepted");
+    assert!(h.tx.is_accepted() && h.tx.final_sent());
+    h.advance(secs(1.0));
+    h.request(&incoming("INVITE", "INVITE", None));
+    assert!(h.take().is_empty(), "a retransmitted INVITE is absorbed, no 2xx generated");
+    h.request(&incoming("ACK", "ACK", Some("b9")));
+    assert!(h.take().is_empty(), "the ACK to a 2xx is the core's to route");
+    h.respond(200, OK).unwrap();
+    assert_eq!(h.take(), [Action::Send(OK.into())], "a 2xx of another branch goes out");
+    assert_eq!(h.respond(486, BUSY), Err(TxError::FinalAlreadySent));
+    assert_eq!(h.tx.state_name(), "Accepted");
+    assert_eq!(h.run_out(secs(60.0)), Some((secs(5.0), Termination::Completed)));
     assert_eq!(h.respond(200, OK), Err(TxError::Terminated));
 }
 
