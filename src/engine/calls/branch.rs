@@ -2,16 +2,18 @@
 //! response (§16.7 step 9), as byte-range edits of what was received.
 
 use super::Engine;
+use crate::config::DEFAULT_SIP_PORT;
 use crate::ids::ListenerId;
 use crate::nat::{DEFAULT_ALIAS_NAME, RuriAlias, handle_ruri_alias, set_contact_alias};
 use crate::proxy::forward::{self, RrAddr};
+use crate::proxy::myself::Myself;
 use crate::proxy::next_hop::uri_destination;
 use crate::sip::edit::EditError;
 use crate::sip::list::CommaList;
 use crate::sip::response::write_via_with_source;
 use crate::sip::transport::Transport;
-use crate::sip::{Editor, HeaderName, Message, Method};
-use std::net::SocketAddr;
+use crate::sip::{Editor, HeaderName, Host, Message, Method};
+use std::net::{IpAddr, SocketAddr};
 
 /// How an initial request is rewritten for one branch.
 pub(super) struct InitialBranch<'t> {
@@ -147,6 +149,31 @@ pub(super) fn is_first_hop(msg: &Message<'_>) -> bool {
     msg.values(HeaderName::Via).nth(1).is_none()
 }
 
+/// siputils `is_first_hop()` for a reply, which MANAGE_REPLY asks before
+/// `set_contact_alias()`: the reply carries no Record-Route, or its top
+/// Record-Route entry is ours, written with an IP address (a domain is
+/// never the first hop), and the reply did not come from that very
+/// address (a loop through ourselves). A record-routing proxy between us
+/// and the UAS puts its own entry on top, so its replies are not aliased.
+/// An entry without a port is 5060 here, as for every `myself` check;
+/// Kamailio's check_self ignores the port of such an entry.
+pub(super) fn is_first_hop_reply(msg: &Message<'_>, src: SocketAddr, myself: &Myself) -> bool {
+    let Some(top) = msg.route_set(HeaderName::RecordRoute).next() else {
+        return true;
+    };
+    let Ok(rr) = top else { return false };
+    let ip = match rr.uri.host {
+        Some(Host::V4(v4)) => IpAddr::V4(v4),
+        Some(Host::V6(v6)) => IpAddr::V6(v6),
+        _ => return false,
+    };
+    if !myself.is_myself(&rr.uri) {
+        return false;
+    }
+    let udp = rr.uri.transport().is_none_or(|t| t.eq_ignore_ascii_case(b"udp"));
+    !(udp && src.ip() == ip && src.port() == rr.uri.port.unwrap_or(DEFAULT_SIP_PORT))
+}
+
 /// Deletes the first Via value: the whole header when it is the only
 /// value, else the value and the comma after it.
 pub(super) fn remove_top_via(msg: &Message<'_>, ed: &mut Editor) {
@@ -166,4 +193,42 @@ pub(super) fn remove_top_via(msg: &Message<'_>, ed: &mut Editor) {
 /// A host without the brackets of an IPv6 reference.
 fn bare_host(h: &[u8]) -> &[u8] {
     h.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Myself {
+        let mut m = Myself::default();
+        m.add("192.0.2.1", Some(5060));
+        m.add("sip.example.com", None);
+        m
+    }
+
+    fn reply(rr: &str) -> Vec<u8> {
+        format!("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n{rr}Content-Length: 0\r\n\r\n")
+            .into_bytes()
+    }
+
+    fn first_hop(rr: &str, src: &str) -> bool {
+        let bytes = reply(rr);
+        is_first_hop_reply(&Message::parse(&bytes).unwrap(), src.parse().unwrap(), &me())
+    }
+
+    #[test]
+    fn a_reply_is_from_the_first_hop_when_our_record_route_is_on_top() {
+        let ua = "198.51.100.2:40000";
+        assert!(first_hop("", ua), "no Record-Route at all");
+        assert!(first_hop("Record-Route: <sip:192.0.2.1:5060;lr;nat=yes>, <sip:203.0.113.9;lr>\r\n", ua));
+        assert!(first_hop("Record-Route: <sip:192.0.2.1;lr>\r\n", ua), "no port is 5060");
+        let behind = "Record-Route: <sip:198.51.100.9;lr>\r\nRecord-Route: <sip:192.0.2.1:5060;lr>\r\n";
+        assert!(!first_hop(behind, ua), "another proxy record-routed after us");
+        assert!(!first_hop("Record-Route: <sip:sip.example.com;lr>\r\n", ua), "a domain, even ours");
+        assert!(!first_hop("Record-Route: <sip:192.0.2.1:5070;lr>\r\n", ua), "not our port");
+        assert!(!first_hop("Record-Route: <sip:192.0.2.1:5060;lr>\r\n", "192.0.2.1:5060"), "a loop");
+        let tcp = "Record-Route: <sip:192.0.2.1:5060;transport=tcp;lr>\r\n";
+        assert!(first_hop(tcp, "192.0.2.1:5060"), "same address, other transport: no loop");
+        assert!(!first_hop("Record-Route: sip:192.0.2.1;lr\r\n", ua), "malformed");
+    }
 }

@@ -114,9 +114,6 @@ struct ClientInfo {
     upstream: Peer,
     /// The branch goes to a NATed party (Kamailio FLB_NATB).
     nat_b: bool,
-    /// The branch goes straight to the UA (no Path, no next proxy): its
-    /// responses come from the first hop (Kamailio is_first_hop).
-    first_hop: bool,
 }
 
 impl Calls {
@@ -382,7 +379,6 @@ impl Engine {
                 server: None,
                 upstream: Peer { local, addr: dst },
                 nat_b: false,
-                first_hop: false,
             };
             sent += usize::from(self.start_client(now, Packet::from(bytes), None, info).is_some());
         }

@@ -2,6 +2,7 @@
 //! their branch, relayed upstream (provisionals and every 2xx at once),
 //! or collected until the fork has its best final.
 
+use super::branch::is_first_hop_reply;
 use super::{ClientInfo, TxId};
 use crate::engine::{Datagram, Engine, Transmit};
 use crate::proxy::next_hop::response_destination;
@@ -74,7 +75,7 @@ impl Engine {
         }
         let Some(sid) = info.server else { return };
         // MANAGE_REPLY runs NATMANAGE on 1xx and 2xx.
-        let alias = info.nat_b && info.first_hop && code < 300;
+        let alias = info.nat_b && code < 300 && is_first_hop_reply(r.msg, r.src, &self.cfg.myself);
         let mut bytes = self.take_buf();
         if let Err(e) = self.upstream_response(r.msg, r.src, alias, &mut bytes) {
             log::debug!("response not relayed: {e}");

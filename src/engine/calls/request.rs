@@ -201,13 +201,8 @@ impl Engine {
                 Err(e) => log::debug!("dialog not tracked: {e}"),
             }
         }
-        let info = ClientInfo {
-            peer: Peer { local: outbound, addr: dst },
-            server: Some(sid),
-            upstream,
-            nat_b: t.flags.nated,
-            first_hop: t.path.is_none(),
-        };
+        let info =
+            ClientInfo { peer: Peer { local: outbound, addr: dst }, server: Some(sid), upstream, nat_b: t.flags.nated };
         let packet = Packet::from(&bytes[..]);
         let cid = self.start_client(now, packet, Some(&fwd), info);
         self.recycle(bytes);
@@ -230,7 +225,7 @@ impl Engine {
         ed.clear();
         let _ = forward::max_forwards(msg, &mut ed, forward::DEFAULT_MAX_FORWARDS);
         let routed = forward::loose_route(msg, &mut ed, &self.cfg.myself);
-        let (dst, route, first_hop) = match routed {
+        let (dst, route) = match routed {
             Err(_) => {
                 self.calls.editor = ed;
                 return self.stateless_unless_ack(msg, d, 400, "Bad Route");
@@ -239,10 +234,10 @@ impl Engine {
                 self.calls.editor = ed;
                 return self.stateless_unless_ack(msg, d, 404, "Not here");
             }
-            Ok(LooseRoute::RoutedToNext { next_hop, route }) => (uri_destination(next_hop.raw), route, false),
+            Ok(LooseRoute::RoutedToNext { next_hop, route }) => (uri_destination(next_hop.raw), route),
             // A strict router's Request-URI was replaced by loose_route.
-            Ok(LooseRoute::RoutedToRuri { ruri, route }) if route.strict => (uri_destination(ruri.raw), route, true),
-            Ok(LooseRoute::RoutedToRuri { ruri, route }) => (dlguri(msg, &mut ed, ruri.raw), route, true),
+            Ok(LooseRoute::RoutedToRuri { ruri, route }) if route.strict => (uri_destination(ruri.raw), route),
+            Ok(LooseRoute::RoutedToRuri { ruri, route }) => (dlguri(msg, &mut ed, ruri.raw), route),
         };
         let nat_b = route.nat;
         // Double Record-Route: out through the listener of the other side.
@@ -281,8 +276,7 @@ impl Engine {
             self.recycle(bytes);
             return;
         };
-        let info =
-            ClientInfo { peer, server: Some(sid), upstream: Peer { local: d.local, addr: d.src }, nat_b, first_hop };
+        let info = ClientInfo { peer, server: Some(sid), upstream: Peer { local: d.local, addr: d.src }, nat_b };
         if let Some(e) = self.calls.servers.get_mut(&sid) {
             e.fork = Some(Fork { started: 1, dialog_fed: true, ..Fork::default() });
         }

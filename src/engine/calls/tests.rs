@@ -461,6 +461,21 @@ fn natted_caller_gets_contact_alias_and_nat_record_route() {
     assert!(m.header(HeaderName::RecordRoute).unwrap().value.ends_with(b";nat=yes>"));
 }
 
+#[test]
+fn a_natted_callees_reply_through_another_proxy_keeps_its_contact() {
+    let mut l = lab();
+    let fwd = call(&mut l, "c33");
+    // A proxy between us and Bob record-routed after us: its entry is on top.
+    let ok = String::from_utf8(answer(&fwd, "200 OK", "b1", true)).unwrap().replacen(
+        "\r\n",
+        "\r\nRecord-Route: <sip:198.51.100.9;lr>\r\n",
+        1,
+    );
+    let out = l.feed(BOB_NAT, ok.as_bytes());
+    let m = Message::parse(&out[0].payload).unwrap();
+    assert_eq!(m.header(HeaderName::Contact).unwrap().value, b"<sip:bob@10.0.0.5:5060>", "not the first hop");
+}
+
 /// Answers the call `c` and ACKs it; returns nothing left to send.
 fn answered(l: &mut Lab, c: &str) {
     let fwd = call(l, c);
