@@ -69,14 +69,24 @@ impl Persistence {
     /// Write-back (db_mode 2) from the shard's timer loop: once per
     /// `timer_interval`, writes what is pending and returns a file handle
     /// to fsync, which the caller runs off the shard thread so receiving
-    /// never waits for the disk.
+    /// never waits for the disk. In write-through (db_mode 1) it only
+    /// compacts: the gate of the input that made a change writes and
+    /// syncs it. Taking the changes here would leave the gate nothing to
+    /// wait for, and the 200 would leave while the binding was still in a
+    /// buffer, lost to a `kill -9`.
     pub fn on_tick(&mut self, engine: &mut Engine, now: Instant) -> Option<File> {
-        let _ = self.take_changes(engine);
+        let write_back = self.mode != DbMode::WriteThrough;
+        if write_back {
+            let _ = self.take_changes(engine);
+        }
         if now.duration_since(self.last_flush) < self.interval {
             return None;
         }
         self.last_flush = now;
         self.compact_if_due(engine, true);
+        if !write_back {
+            return None;
+        }
         let log = self.log.as_mut()?;
         log.begin_sync().unwrap_or_else(|e| {
             log::error!("location store: {e}");
@@ -169,5 +179,43 @@ impl Persistence {
         if let Err(e) = result {
             log::error!("location store: compaction failed: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::owner::Sharder;
+    use crate::engine::{Datagram, EngineConfig};
+    use crate::ids::{ListenerId, ShardId};
+    use crate::registrar::UnixMillis;
+    use crate::runtime::store::tests::TestDir;
+    use std::sync::Arc;
+
+    fn engine(now: Instant) -> Engine {
+        let cfg = Config::load(None, &["udp:192.0.2.1:5060".into()], &[]).unwrap();
+        let cfg = Arc::new(EngineConfig::from_config(&cfg));
+        Engine::new(now, UnixMillis(1_767_225_600_000), ShardId(0), cfg, Sharder::new(42, 1), Arc::default())
+    }
+
+    const REGISTER: &[u8] = b"REGISTER sip:192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKp1;rport\r\nMax-Forwards: 70\r\n\
+From: <sip:bob@192.0.2.1>;tag=r1\r\nTo: <sip:bob@192.0.2.1>\r\nCall-ID: p1\r\nCSeq: 1 REGISTER\r\n\
+Contact: <sip:bob@10.0.0.5:5060>\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn in_write_through_a_tick_leaves_the_reply_waiting_for_its_fsync() {
+        let dir = TestDir::new();
+        let now = Instant::now();
+        let mut e = engine(now);
+        let log = ShardLog::open(dir.path(), 0, e.location().bindings()).unwrap();
+        let mut p = Persistence::new(DbMode::WriteThrough, Some(log), Duration::from_secs(60));
+        let src = "198.51.100.2:40000".parse().unwrap();
+        e.handle_datagram(now, Datagram { local: ListenerId(0), src, bytes: REGISTER });
+        // The shard's tick can come between the REGISTER and its gate.
+        assert!(p.on_tick(&mut e, now).is_none());
+        assert!(matches!(p.gate(&mut e), Gate::SyncFirst(_)), "the 200 must wait for the fsync");
+        assert!(matches!(p.gate(&mut e), Gate::Send), "nothing left to sync");
     }
 }
