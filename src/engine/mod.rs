@@ -248,9 +248,11 @@ impl Engine {
                 return Disposition::Done;
             }
         };
+        // The lookup AOR, once `owner` has computed it (`Some(None)`: none).
+        let mut aor = None;
         // A hand-off is already at its owner: do not hash it again.
         if matches!(arrival, Arrival::Socket)
-            && let Some(owner) = self.owner(&msg, now).filter(|&o| o != self.shard)
+            && let Some(owner) = self.owner(&msg, now, &mut aor).filter(|&o| o != self.shard)
         {
             self.stats.sent_handoffs += 1;
             return Disposition::HandOff(owner);
@@ -264,7 +266,10 @@ impl Engine {
             Decision::Reply(r) => self.reply(&msg, d, r),
             Decision::Register => self.register(now, &msg, d),
             Decision::Response => self.response(now, &msg, d),
-            Decision::Proxy(Stateful::Local) => return self.local_user(now, &msg, d, arrival),
+            Decision::Proxy(Stateful::Local) => {
+                let aor = aor.unwrap_or_else(|| self.lookup_aor(&msg));
+                return self.local_user(now, &msg, d, arrival, aor);
+            }
             Decision::Proxy(Stateful::Foreign) => self.foreign_request(now, &msg, d),
             Decision::Proxy(Stateful::InDialog) => self.in_dialog_request(now, &msg, d),
             Decision::Proxy(Stateful::Cancel) => self.cancel(now, &msg, d),
@@ -280,12 +285,14 @@ impl Engine {
     /// Which shard handles a message fresh off a socket: a REGISTER's AOR
     /// owner, an initial request's Request-URI AOR owner (it does the
     /// lookup) unless its answer is cached here, else the Call-ID's owner.
-    fn owner(&self, msg: &Message<'_>, now: Instant) -> Option<ShardId> {
+    /// The lookup AOR it computes is left in `aor` for the request's
+    /// handling.
+    fn owner(&self, msg: &Message<'_>, now: Instant, aor: &mut Option<Option<Aor>>) -> Option<ShardId> {
         if self.sharder.shards() > 1
-            && let Some(aor) = self.lookup_aor(msg)
+            && let Some(aor) = aor.insert(self.lookup_aor(msg))
         {
-            let owner = self.sharder.by_aor(&aor);
-            if owner == self.shard || self.lookups.get(&aor, owner, self.wall(now)).is_none() {
+            let owner = self.sharder.by_aor(aor);
+            if owner == self.shard || self.lookups.get(aor, owner, self.wall(now)).is_none() {
                 return Some(owner);
             }
         }
@@ -308,17 +315,24 @@ impl Engine {
 
     /// route[LOCATION]: looks the user up where its AOR lives (here, unless
     /// the AOR's owner already did), then relays where the Call-ID lives.
-    fn local_user(&mut self, now: Instant, msg: &Message<'_>, d: Datagram<'_>, arrival: Arrival) -> Disposition {
+    /// `aor` is the request's lookup AOR (`lookup_aor`).
+    fn local_user(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        d: Datagram<'_>,
+        arrival: Arrival,
+        aor: Option<Aor>,
+    ) -> Disposition {
         let targets = match arrival {
             Arrival::Located(l) => {
-                if let Some(aor) = self.lookup_aor(msg) {
+                if let Some(aor) = aor {
                     let owner = self.sharder.by_aor(&aor);
                     self.lookups.put(aor, owner, &l);
                 }
                 l.targets
             }
             Arrival::Socket | Arrival::HandedOff => {
-                let aor = self.lookup_aor(msg);
                 let targets = match aor.as_ref().map(|aor| self.locate(aor, now)) {
                     Some(Ok(targets)) => targets,
                     Some(Err(owner)) => {

@@ -278,8 +278,8 @@ impl LocationShard {
         self.index(&aor, binding.expires);
         if logged {
             self.log(&aor, || Change::Upsert { aor: aor.clone(), binding: binding.clone() });
-        } else if let Some((v, shard)) = &self.versions {
-            v.bump(*shard, aor.as_bytes());
+        } else {
+            self.bump(&aor);
         }
         let order = self.order;
         let record = self.records.entry(aor.clone()).or_default();
@@ -340,11 +340,16 @@ impl LocationShard {
         }
     }
 
-    /// Records a change of `aor`'s bindings: its version, and the log.
-    fn log(&mut self, aor: &Aor, change: impl FnOnce() -> Change) {
+    /// `aor`'s bindings changed: its version moves (versions.rs).
+    fn bump(&self, aor: &Aor) {
         if let Some((v, shard)) = &self.versions {
             v.bump(*shard, aor.as_bytes());
         }
+    }
+
+    /// Records a change of `aor`'s bindings: its version, and the log.
+    fn log(&mut self, aor: &Aor, change: impl FnOnce() -> Change) {
+        self.bump(aor);
         if self.track_changes {
             self.changes.push(change());
         }
