@@ -36,10 +36,10 @@
 //!   O(W + fired). Crossing into a new revolution also walks the far lists of the revolutions
 //!   crossed (at most S lists, skipping empty ones by bitmap): each far entry is looked at once
 //!   per S·S ticks (2.9 h at 10 ms × 1024) plus once when it moves to the near ring.
-//! - `next_deadline`: O(W) when a timer is armed in the current revolution (16 words for
-//!   1024 slots); O(due) when items are due (that list empties at every `expire`). With only
-//!   far timers it reads a cached minimum; the cache is rebuilt, O(W + far entries walked),
-//!   only after the earliest far timer was cancelled, reset or moved.
+//! - `next_deadline`: O(due) when items are due (that list empties at every `expire`), else
+//!   O(1) from a cached minimum per ring. A ring's cache is rebuilt only after its earliest
+//!   timer was cancelled, reset, moved or fired: O(W) for the near ring (16 words for 1024
+//!   slots), O(W + far entries walked) for the far ring.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -98,6 +98,9 @@ pub struct TimerWheel<T> {
     /// Exact minimum tick of the far ring (`Some(None)` when it is empty), or `None` when a
     /// removal made it unknown. A `Cell` so `next_deadline` can stay `&self` and still rebuild it.
     far_min: Cell<Option<Option<u64>>>,
+    /// The same for the near ring: `next_deadline` runs after every message, and without it
+    /// each call would scan the near bitmap.
+    near_min: Cell<Option<Option<u64>>>,
 }
 
 struct Entry<T> {
@@ -160,6 +163,7 @@ impl<T> TimerWheel<T> {
             cursor: 1,
             latest_ns: 0,
             far_min: Cell::new(Some(None)),
+            near_min: Cell::new(Some(None)),
         }
     }
 
@@ -211,9 +215,8 @@ impl<T> TimerWheel<T> {
             let latest = self.start + Duration::from_nanos(self.latest_ns);
             return Some(self.instant_of(earliest).min(latest));
         }
-        let tick = match self.near.next_occupied(0, self.slots) {
-            // Every near entry has the tick of its slot in the current revolution.
-            Some(slot) => self.revolution(self.cursor) * self.slots as u64 + slot as u64,
+        let tick = match self.near_min() {
+            Some(tick) => tick,
             None => self.far_min()?,
         };
         Some(self.instant_of(tick))
@@ -315,6 +318,9 @@ impl<T> TimerWheel<T> {
 
     /// Fires a whole list at once; never used on the far ring, whose lists mix rounds.
     fn fire_list(&mut self, list: List, out: &mut Vec<T>) {
+        if matches!(list, List::Near(_)) {
+            self.near_min.set(None);
+        }
         let mut index = self.head(list);
         while index != NIL {
             let next = self.entries[index as usize].next;
@@ -323,6 +329,20 @@ impl<T> TimerWheel<T> {
             index = next;
         }
         self.set_head(list, NIL);
+    }
+
+    fn near_min(&self) -> Option<u64> {
+        if let Some(known) = self.near_min.get() {
+            return known;
+        }
+        // Near lists before the cursor's slot have fired: the scan starts there. Every near
+        // entry has the tick of its slot in the current revolution.
+        let known = self
+            .near
+            .next_occupied(self.slot_of(self.cursor), self.slots)
+            .map(|slot| self.revolution(self.cursor) * self.slots as u64 + slot as u64);
+        self.near_min.set(Some(known));
+        known
     }
 
     fn far_min(&self) -> Option<u64> {
@@ -420,8 +440,15 @@ impl<T> TimerWheel<T> {
             self.entries[head as usize].prev = index;
         }
         self.set_head(list, index);
-        if let (List::Far(_), Some(known)) = (list, self.far_min.get()) {
-            self.far_min.set(Some(Some(known.map_or(tick, |m| m.min(tick)))));
+        let cache = match list {
+            List::Near(_) => Some(&self.near_min),
+            List::Far(_) => Some(&self.far_min),
+            List::Due | List::Free => None,
+        };
+        if let Some(cache) = cache
+            && let Some(known) = cache.get()
+        {
+            cache.set(Some(Some(known.map_or(tick, |m| m.min(tick)))));
         }
     }
 
@@ -436,9 +463,16 @@ impl<T> TimerWheel<T> {
         if next != NIL {
             self.entries[next as usize].prev = prev;
         }
-        // Only removing the minimum itself makes the cached minimum wrong.
-        if matches!(list, List::Far(_)) && self.far_min.get() == Some(Some(tick)) {
-            self.far_min.set(None);
+        // Only removing the minimum itself makes a cached minimum wrong.
+        let cache = match list {
+            List::Near(_) => Some(&self.near_min),
+            List::Far(_) => Some(&self.far_min),
+            List::Due | List::Free => None,
+        };
+        if let Some(cache) = cache
+            && cache.get() == Some(Some(tick))
+        {
+            cache.set(None);
         }
     }
 

@@ -236,7 +236,9 @@ impl Engine {
             self.reject_unparsed(d, 513, &"Message Too Large");
             return Disposition::Done;
         }
-        let msg = match Message::parse(d.bytes) {
+        // Borrowed, not moved out of the `Result`: the view is large.
+        let parsed = Message::parse(d.bytes);
+        let msg = match &parsed {
             Ok(m) => m,
             Err(ParseError::Empty) => {
                 self.stats.keepalives += 1;
@@ -244,7 +246,7 @@ impl Engine {
             }
             Err(e) => {
                 self.stats.err_requests += 1;
-                self.reject_unparsed(d, 400, &e);
+                self.reject_unparsed(d, 400, e);
                 return Disposition::Done;
             }
         };
@@ -252,7 +254,7 @@ impl Engine {
         let mut aor = None;
         // A hand-off is already at its owner: do not hash it again.
         if matches!(arrival, Arrival::Socket)
-            && let Some(owner) = self.owner(&msg, now, &mut aor).filter(|&o| o != self.shard)
+            && let Some(owner) = self.owner(msg, now, &mut aor).filter(|&o| o != self.shard)
         {
             self.stats.sent_handoffs += 1;
             return Disposition::HandOff(owner);
@@ -262,20 +264,20 @@ impl Engine {
         } else {
             self.stats.rcv_replies += 1;
         }
-        match stateless::decide(&msg, &self.cfg.myself) {
-            Decision::Reply(r) => self.reply(&msg, d, r),
-            Decision::Register => self.register(now, &msg, d),
-            Decision::Response => self.response(now, &msg, d),
+        match stateless::decide(msg, &self.cfg.myself) {
+            Decision::Reply(r) => self.reply(msg, d, r),
+            Decision::Register => self.register(now, msg, d),
+            Decision::Response => self.response(now, msg, d),
             Decision::Proxy(Stateful::Local) => {
-                let aor = aor.unwrap_or_else(|| self.lookup_aor(&msg));
-                return self.local_user(now, &msg, d, arrival, aor);
+                let aor = aor.unwrap_or_else(|| self.lookup_aor(msg));
+                return self.local_user(now, msg, d, arrival, aor);
             }
-            Decision::Proxy(Stateful::Foreign) => self.foreign_request(now, &msg, d),
-            Decision::Proxy(Stateful::InDialog) => self.in_dialog_request(now, &msg, d),
-            Decision::Proxy(Stateful::Cancel) => self.cancel(now, &msg, d),
+            Decision::Proxy(Stateful::Foreign) => self.foreign_request(now, msg, d),
+            Decision::Proxy(Stateful::InDialog) => self.in_dialog_request(now, msg, d),
+            Decision::Proxy(Stateful::Cancel) => self.cancel(now, msg, d),
             Decision::Proxy(Stateful::Ack) => {
                 let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
-                self.ack(now, &msg, d, in_dialog);
+                self.ack(now, msg, d, in_dialog);
             }
             Decision::Drop(DropReason::Ack) => self.stats.drop_acks += 1,
         }

@@ -8,6 +8,7 @@ use super::header::HeaderName;
 use super::list::{CommaList, is_lws, is_token_char, trim_lws};
 use super::method::Method;
 use super::nameaddr::NameAddr;
+use super::typed::CSeq;
 use super::via::Via;
 use memchr::memchr;
 use std::cell::OnceCell;
@@ -90,16 +91,17 @@ pub struct Message<'a> {
     pub(super) parsed: Parsed<'a>,
 }
 
-/// To, From, the top Via and the first Contact, each parsed the first
-/// time it is asked for and kept: the owner, the sanity check, NAT
-/// detection, the registrar, the transaction layer and the reply builder
-/// all read them, while a forwarded copy re-read for its method and
-/// branch parses none of them.
+/// To, From, CSeq, the top Via and the first Contact, each parsed the
+/// first time it is asked for and kept: the owner, the sanity check, NAT
+/// detection, the registrar, the transaction layer, the dialog table and
+/// the reply builder all read them, while a forwarded copy re-read for its
+/// method and branch parses none of them.
 #[derive(Debug, Default)]
 pub(super) struct Parsed<'a> {
     pub(super) to: OnceCell<Result<NameAddr<'a>, ParseError>>,
     pub(super) from: OnceCell<Result<NameAddr<'a>, ParseError>>,
     pub(super) via_top: OnceCell<Result<Via<'a>, ParseError>>,
+    pub(super) cseq: OnceCell<Result<CSeq<'a>, ParseError>>,
     /// The first Contact value unless it is `*`, with its parse.
     pub(super) contact: OnceCell<Option<FirstContact<'a>>>,
 }
@@ -111,7 +113,11 @@ impl<'a> Message<'a> {
     /// Parses one UDP datagram. Bytes after Content-Length are ignored
     /// (RFC 3261 §18.3); without Content-Length the body runs to the end.
     pub fn parse(datagram: &'a [u8]) -> Result<Message<'a>, ParseError> {
-        let mut msg = Self::parse_head(datagram)?;
+        // Built in place and moved once: the view is large (the slot
+        // array), and every move through a `Result` is a copy.
+        let (start, headers) = start_line(datagram)?;
+        let mut msg = Message::empty(datagram, start);
+        msg.index_headers(headers, false)?;
         let available = datagram.len() - msg.body_start;
         if let Some(len) = msg.content_length_value()? {
             if len > available {
@@ -173,16 +179,9 @@ impl<'a> Message<'a> {
 
     /// Indexes start line and headers; `buf` still holds everything after.
     pub(super) fn parse_head(input: &'a [u8]) -> Result<Message<'a>, ParseError> {
-        if input.len() > MAX_MESSAGE {
-            return Err(ParseError::TooLarge);
-        }
-        // RFC 3261 §7.5: empty lines before the start line are ignored.
-        let first = input.iter().position(|&b| !is_lws(b) && b != 0).ok_or(ParseError::Empty)?;
-        let line_end = memchr(b'\n', &input[first..]).ok_or(ParseError::Truncated)? + first;
-        let line = strip_cr(&input[first..line_end]);
-        let start = parse_start_line(line)?;
+        let (start, headers) = start_line(input)?;
         let mut msg = Message::empty(input, start);
-        msg.index_headers(line_end + 1, false)?;
+        msg.index_headers(headers, false)?;
         Ok(msg)
     }
 
@@ -471,6 +470,18 @@ pub fn parse_decimal(text: &[u8], max: u64) -> Option<usize> {
     }
     let v = text.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
     (v <= max).then_some(v as usize)
+}
+
+/// The start line and the offset where the headers begin.
+fn start_line(input: &[u8]) -> Result<(StartLine<'_>, usize), ParseError> {
+    if input.len() > MAX_MESSAGE {
+        return Err(ParseError::TooLarge);
+    }
+    // RFC 3261 §7.5: empty lines before the start line are ignored.
+    let first = input.iter().position(|&b| !is_lws(b) && b != 0).ok_or(ParseError::Empty)?;
+    let line_end = memchr(b'\n', &input[first..]).ok_or(ParseError::Truncated)? + first;
+    let line = strip_cr(&input[first..line_end]);
+    Ok((parse_start_line(line)?, line_end + 1))
 }
 
 fn strip_cr(line: &[u8]) -> &[u8] {

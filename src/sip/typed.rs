@@ -40,9 +40,12 @@ impl<'a> Message<'a> {
         self.header(HeaderName::CallId).map(|h| h.value)
     }
 
+    /// The CSeq header, parsed once.
     pub fn cseq(&self) -> Result<CSeq<'a>, ParseError> {
-        let h = self.header(HeaderName::CSeq).ok_or(ParseError::MissingHeader(HeaderName::CSeq))?;
-        CSeq::parse(h.value)
+        *self.parsed.cseq.get_or_init(|| {
+            let h = self.header(HeaderName::CSeq).ok_or(ParseError::MissingHeader(HeaderName::CSeq))?;
+            CSeq::parse(h.value)
+        })
     }
 
     /// Max-Forwards, `None` when absent (RFC 3261 §20.22; values above 255

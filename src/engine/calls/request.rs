@@ -179,7 +179,8 @@ impl Engine {
             log::warn!("branch not built: {e}");
             return;
         }
-        let Ok(fwd) = Message::parse(&bytes) else {
+        let parsed = Message::parse(&bytes);
+        let Ok(fwd) = &parsed else {
             log::warn!("branch built unparsable");
             self.recycle(bytes);
             return;
@@ -192,7 +193,7 @@ impl Engine {
             .and_then(|e| e.fork.as_mut())
             .is_some_and(|f| !std::mem::replace(&mut f.dialog_fed, true));
         if first && msg.method() == Some(Method::Invite) {
-            match self.calls.dialogs.on_request(&fwd, now) {
+            match self.calls.dialogs.on_request(fwd, now) {
                 Ok(Event::Created(handle)) => {
                     let sockets = Sockets { caller: upstream.local, callee: outbound };
                     self.calls.dialogs.bind_sockets(handle, sockets);
@@ -204,7 +205,7 @@ impl Engine {
         let info =
             ClientInfo { peer: Peer { local: outbound, addr: dst }, server: Some(sid), upstream, nat_b: t.flags.nated };
         let packet = Packet::from(&bytes[..]);
-        let cid = self.start_client(now, packet, Some(&fwd), info);
+        let cid = self.start_client(now, packet, Some(fwd), info);
         self.recycle(bytes);
         if let Some(cid) = cid
             && let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut())
@@ -258,8 +259,9 @@ impl Engine {
             let (code, reason) = UNRESOLVABLE;
             return self.stateless_unless_ack(msg, d, code, reason);
         };
-        let fwd = Message::parse(&bytes).ok();
-        if let Some(fwd) = &fwd
+        let parsed = Message::parse(&bytes);
+        let fwd = parsed.as_ref().ok();
+        if let Some(fwd) = fwd
             && let Err(e) = self.calls.dialogs.on_request(fwd, now)
         {
             log::debug!("in-dialog request not matched: {e}");
@@ -280,7 +282,7 @@ impl Engine {
         if let Some(e) = self.calls.servers.get_mut(&sid) {
             e.fork = Some(Fork { started: 1, dialog_fed: true, ..Fork::default() });
         }
-        let cid = self.start_client(now, packet, fwd.as_ref(), info);
+        let cid = self.start_client(now, packet, fwd, info);
         self.recycle(bytes);
         match cid {
             Some(cid) => {
