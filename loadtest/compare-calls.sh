@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Call load, sipedge, Kamailio and a trivial UDP forwarder side by side in
-# the same run.
+# Call load, sipedge, Kamailio and two trivial UDP forwarders side by side
+# in the same run.
 #
 # Usage: loadtest/compare-calls.sh [RATE=500] [DURATION=60] [WORKERS=2]
-#                                  [--only sipedge|kamailio|forwarder]
+#                                  [--only sipedge|kamailio|forwarder|uring-fwd]
 #
 # For each server, on 127.0.0.1: the callee (SIPp UAS, calls/uas-answer.xml)
-# registers sip:callee1 (not with the forwarder, which has no registrar),
+# registers sip:callee1 (not with the forwarders, which have no registrar),
 # then the caller (SIPp UAC, calls/uac-call.xml) places RATE calls/s for
 # DURATION s through the server: INVITE, 100, 180, 200, ACK and BYE, 200,
 # the ACK and BYE following the Record-Route. Servers:
@@ -17,12 +17,16 @@
 #              and callee, parsing nothing (it adds a Record-Route line to
 #              each INVITE so the ACK and BYE come back through it): the
 #              floor, what relaying the same datagrams costs.
+#   uring-fwd  loadtest/uring-forwarder.rs: the same relay on sipedge's
+#              own io_uring loop (runtime::ring), one thread, also sending
+#              the 100 Trying a stateful proxy sends: sipedge's datagrams
+#              through sipedge's kind of I/O, with no SIP work (the I/O floor).
 # Reported per server: the calls and failed calls, the CPU time of the
 # server's process tree per 1000 calls (/proc), the call set-up time
 # INVITE→200 at the caller (SIPp rtt, p50/p90/p99/p99.9/max), and the
 # highest rate of MAX_RATES that SIPp sustained for STEP_S seconds with
-# under 0.1% failed calls; then the ratios sipedge/kamailio and
-# sipedge/forwarder. Performance is never asserted: the exit status is
+# under 0.1% failed calls; then the ratios sipedge/kamailio,
+# sipedge/forwarder and sipedge/uring-fwd. Performance is never asserted: the exit status is
 # non-zero only when a server failed calls in the main run or crashed.
 #
 # Environment: RATE, DURATION, WORKERS (a positional argument wins);
@@ -41,11 +45,11 @@ LT_NAME=compare-calls
 . "$SCRIPT_DIR/lib.sh"
 
 usage() {
-    echo "usage: $0 [RATE=500] [DURATION=60] [WORKERS=2] [--only sipedge|kamailio|forwarder]" >&2
+    echo "usage: $0 [RATE=500] [DURATION=60] [WORKERS=2] [--only sipedge|kamailio|forwarder|uring-fwd]" >&2
     exit 2
 }
 
-LT_KINDS=(sipedge kamailio forwarder)
+LT_KINDS=(sipedge kamailio forwarder uring-fwd)
 lt_args 3 "$@"
 RATE="${POS[0]:-${RATE:-500}}"
 DURATION="${POS[1]:-${DURATION:-60}}"
@@ -74,6 +78,11 @@ if [[ " ${KINDS[*]} " == *" forwarder "* ]]; then
 fi
 if [[ " ${KINDS[*]} " == *" sipedge "* ]]; then
     resolve_sipedge || die "no sipedge binary"
+fi
+URING_FWD_BIN="${CARGO_TARGET_DIR:-$LT_ROOT/target}/release/examples/uring-forwarder"
+if [[ " ${KINDS[*]} " == *" uring-fwd "* ]]; then
+    log "cargo build --release --example uring-forwarder"
+    (cd "$LT_ROOT" && cargo build --release --example uring-forwarder >&2) || die "uring-forwarder did not build"
 fi
 trap 'stop_server || true; kill $(jobs -p) 2>/dev/null || true' EXIT
 
@@ -113,7 +122,7 @@ measure() {
     mkdir -p "$dir/run"
     RES[$kind.errors]=""
     start_server "$kind" "$IP" "$PORT" "$WORKERS" "$dir" ""
-    if [[ "$kind" == forwarder ]]; then
+    if [[ "$kind" == forwarder || "$kind" == uring-fwd ]]; then
         sleep 0.3
         server_alive || { RES[$kind.errors]="did not start"; return 0; }
     else
@@ -161,15 +170,16 @@ done
     echo "=== Call load, udp $IP: $COUNT calls at $RATE/s, hold ${HOLD_MS} ms, $WORKERS worker(s) ($(date '+%F %T'), $(nproc) CPUs, $(uname -r)) ==="
     line="$(printf '  %-34s' "")"
     for k in "${KINDS[@]}"; do line+="$(printf ' %12s' "$k")"; done
-    line+="$(printf ' %18s %19s' "sipedge/kamailio" "sipedge/forwarder")"
+    line+="$(printf ' %18s %19s %19s' "sipedge/kamailio" "sipedge/forwarder" "sipedge/uring-fwd")"
     echo "$line"
     row() { # row LABEL FIELD [ratio]
         local l
         l="$(printf '  %-34s' "$1")"
         for k in "${KINDS[@]}"; do l+="$(printf ' %12s' "${RES[$k.$2]:--}")"; done
         if [[ -n "${3:-}" ]]; then
-            l+="$(printf ' %18s %19s' "$(ratio "${RES[sipedge.$2]:-}" "${RES[kamailio.$2]:-}")" \
-                "$(ratio "${RES[sipedge.$2]:-}" "${RES[forwarder.$2]:-}")")"
+            l+="$(printf ' %18s %19s %19s' "$(ratio "${RES[sipedge.$2]:-}" "${RES[kamailio.$2]:-}")" \
+                "$(ratio "${RES[sipedge.$2]:-}" "${RES[forwarder.$2]:-}")" \
+                "$(ratio "${RES[sipedge.$2]:-}" "${RES[uring-fwd.$2]:-}")")"
         fi
         echo "$l"
     }

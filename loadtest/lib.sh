@@ -254,6 +254,10 @@ server_cmd() {
         # compare-calls.sh's floor: relays to the callee at FORWARD_TO.
         printf -v cmd '%q %q %q' "$FORWARDER_BIN" "$ip:$port" "$FORWARD_TO"
         ;;
+    uring-fwd)
+        # compare-calls.sh's I/O floor: the same relay on sipedge's ring.
+        printf -v cmd '%q %q %q' "$URING_FWD_BIN" "$ip:$port" "$FORWARD_TO"
+        ;;
     *) die "unknown server kind '$kind'" ;;
     esac
     echo "$cmd"
