@@ -440,12 +440,7 @@ impl<T> TimerWheel<T> {
             self.entries[head as usize].prev = index;
         }
         self.set_head(list, index);
-        let cache = match list {
-            List::Near(_) => Some(&self.near_min),
-            List::Far(_) => Some(&self.far_min),
-            List::Due | List::Free => None,
-        };
-        if let Some(cache) = cache
+        if let Some(cache) = self.min_cache(list)
             && let Some(known) = cache.get()
         {
             cache.set(Some(Some(known.map_or(tick, |m| m.min(tick)))));
@@ -464,15 +459,19 @@ impl<T> TimerWheel<T> {
             self.entries[next as usize].prev = prev;
         }
         // Only removing the minimum itself makes a cached minimum wrong.
-        let cache = match list {
-            List::Near(_) => Some(&self.near_min),
-            List::Far(_) => Some(&self.far_min),
-            List::Due | List::Free => None,
-        };
-        if let Some(cache) = cache
+        if let Some(cache) = self.min_cache(list)
             && cache.get() == Some(Some(tick))
         {
             cache.set(None);
+        }
+    }
+
+    /// The cached minimum of the ring `list` belongs to.
+    fn min_cache(&self, list: List) -> Option<&Cell<Option<Option<u64>>>> {
+        match list {
+            List::Near(_) => Some(&self.near_min),
+            List::Far(_) => Some(&self.far_min),
+            List::Due | List::Free => None,
         }
     }
 
