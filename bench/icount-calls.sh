@@ -69,11 +69,20 @@ count() {
         >"$dir/uac.out" 2>&1 || { kill "$upid" 2>/dev/null; die "SIPp failed calls (see $dir)"; }
     kill "$upid" 2>/dev/null || true
     wait "$upid" 2>/dev/null || true
-    kill -TERM "$SPID"
+    # The counts are dumped while sipedge still runs (to $out.1): under
+    # valgrind a SIGTERM sometimes goes unanswered, and a killed process
+    # writes no profile.
+    callgrind_control -d "$SPID" >/dev/null 2>&1 || die "callgrind_control could not dump sipedge's counts"
+    # The totals line comes last: wait until the dump is complete.
+    for ((i = 0; i < 100; i++)); do grep -qE '^(summary|totals):' "$out.1" 2>/dev/null && break; sleep 0.1; done
+    kill -TERM "$SPID" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SPID" 2>/dev/null || true
     wait "$SPID" 2>/dev/null || true
     SPID=""
-    [[ -n "${KEEP:-}" ]] && mkdir -p "$KEEP" && cp "$out" "$KEEP/callgrind.$n.out"
-    grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}'
+    [[ -s "$out.1" ]] || die "no counts dumped (see $dir)"
+    [[ -n "${KEEP:-}" ]] && mkdir -p "$KEEP" && cp "$out.1" "$KEEP/callgrind.$n.out"
+    grep -E '^(summary|totals):' "$out.1" | head -1 | awk '{print $2}'
 }
 
 log "sipedge under callgrind, $SHARDS shard(s), $RATE calls/s: $LOW calls, then $HIGH"

@@ -11,7 +11,9 @@
 #   clippy    cargo clippy --all-targets -- -D warnings
 #   test      cargo test --all-targets
 #   doc       cargo test --doc (skipped when the package has no library target)
-#   loadtest  loadtest/run-options.sh 2000 5 2: a short SIPp OPTIONS smoke test
+#   loadtest  loadtest/run-options.sh 2000 5 2: a short SIPp OPTIONS smoke test,
+#             the SIPp call scenarios, and one short run of each measuring
+#             tool (compare-calls.sh's I/O floor, bench/icount-calls.sh)
 #   fuzz      fuzz/run.sh ${FUZZ_SECONDS:-20}, when fuzz/run.sh exists
 #
 # Environment: FUZZ_SECONDS (default 20); SIPEDGE_NO_INSTALL=1 never installs
@@ -156,6 +158,13 @@ stage_loadtest() {
     # answer (fr_inv_timer shortened to 3 s so it fits a CI run).
     banner loadtest "loadtest/call-scenarios.sh sipedge 50 (SIPp call flows, NOANSWER=1)"
     NOANSWER=1 SIPEDGE_ARGS="--set tm.fr_inv_timer=3000 --set usrloc.db_mode=0" bash loadtest/call-scenarios.sh sipedge 50
+    # The measuring tools still run (their numbers are not checked): the
+    # I/O floor of compare-calls.sh, and instructions per call under
+    # callgrind.
+    banner loadtest "loadtest/compare-calls.sh 200 5 2 --only uring-fwd (the I/O floor relays calls)"
+    MAX_RATES="" bash loadtest/compare-calls.sh 200 5 2 --only uring-fwd
+    banner loadtest "bench/icount-calls.sh 100 300 (sipedge under callgrind)"
+    SIPEDGE_NO_BUILD=1 bash bench/icount-calls.sh 100 300
 }
 
 stage_fuzz() {
