@@ -5,7 +5,7 @@
 #   bash tests/run.sh clippy test     # only the named stages, in order
 #
 # Stages: deps fmt clippy test doc loadtest fuzz
-#   deps      install sipp (sip-tester) and sipsak with apt-get if missing,
+#   deps      install sipp (sip-tester), sipsak and valgrind with apt-get if missing,
 #             make sure cargo (with rustfmt and clippy) is available
 #   fmt       cargo fmt --all -- --check
 #   clippy    cargo clippy --all-targets -- -D warnings
@@ -82,6 +82,8 @@ stage_deps() {
     command -v iptables >/dev/null 2>&1 || lab+=(iptables)
     command -v python3 >/dev/null 2>&1 || lab+=(python3)
     ((${#lab[@]} == 0)) || apt_install "${lab[@]}"
+    # bench/icount-calls.sh in the loadtest stage runs sipedge under callgrind.
+    command -v valgrind >/dev/null 2>&1 || apt_install valgrind
     # Rust links with the system C toolchain, and glommio builds C code.
     if ! command -v cc >/dev/null 2>&1; then
         apt_install build-essential
