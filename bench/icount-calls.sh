@@ -34,12 +34,15 @@ ensure_cmds valgrind sipp:sip-tester
 resolve_sipedge || die "no sipedge binary"
 CALLS="$SCRIPT_DIR/../loadtest/calls"
 WORK="$(mktemp -d)"
-SPID=""
-trap 'kill $SPID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"' EXIT
 
 # count N: total instructions of one sipedge run that carries N calls.
+# Runs in a command substitution, a subshell: its own EXIT trap stops
+# whatever it started, also when it dies half way.
 count() {
     local n="$1" dir="$WORK/$1" port ua uas i out
+    SPID="" UPID=""
+    trap 'kill -KILL $SPID $UPID 2>/dev/null || true' EXIT
     mkdir -p "$dir"
     port="$(free_udp_port 5070)"
     ua="$(free_udp_port 5071 "$port")"
@@ -62,13 +65,14 @@ count() {
     done
     sipp "127.0.0.1:$port" -sf "$CALLS/uas-answer.xml" -i 127.0.0.1 -p "$uas" -nostdin \
         >"$dir/uas.out" 2>&1 &
-    local upid=$!
+    UPID=$!
     sleep 0.5
     timeout $((n / RATE + 120)) sipp "127.0.0.1:$port" -sf "$CALLS/uac-call.xml" -i 127.0.0.1 \
         -p "$ua" -nostdin -key callee callee1 -r "$RATE" -m "$n" -timeout $((n / RATE + 60))s \
-        >"$dir/uac.out" 2>&1 || { kill "$upid" 2>/dev/null; die "SIPp failed calls (see $dir)"; }
-    kill "$upid" 2>/dev/null || true
-    wait "$upid" 2>/dev/null || true
+        >"$dir/uac.out" 2>&1 || die "SIPp failed calls (see $dir)"
+    kill "$UPID" 2>/dev/null || true
+    wait "$UPID" 2>/dev/null || true
+    UPID=""
     # The counts are dumped while sipedge still runs (to $out.1): under
     # valgrind a SIGTERM sometimes goes unanswered, and a killed process
     # writes no profile.
