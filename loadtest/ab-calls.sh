@@ -113,7 +113,5 @@ for ((r = 1; r <= ROUNDS; r++)); do
     printf '%-6s %-6s %s\n' "$r" "$pa" "$line"
     ratios+=("$(awk '{ print $3 }' <<<"$line")")
 done
-printf '%s\n' "${ratios[@]}" | sort -g | awk -v n="$ROUNDS" '{ v[NR] = $1 } END {
-    m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    printf "median CPU ratio B/A over %d rounds: %.3f\n", n, m }'
+printf 'median CPU ratio B/A over %d rounds: %.3f\n' "$ROUNDS" "$(median "${ratios[@]}")"
 exit "$failed"

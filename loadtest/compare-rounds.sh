@@ -16,6 +16,9 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LT_NAME=compare-rounds
+# shellcheck source=loadtest/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 usage() {
     echo "usage: $0 [ROUNDS] [RATE] [COUNT] [WORKERS]   or   $0 calls [ROUNDS] [RATE] [DURATION] [WORKERS]" >&2
     exit 2
@@ -63,7 +66,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     ratios+=("$ratio")
     printf '%-6s %-10s %12s %12s %8s\n' "$r" "$first" "$s" "$k" "$ratio"
 done
-median="$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+median="$(median "${ratios[@]}")"
 if [[ "$WHAT" == calls ]]; then
     echo "median CPU ratio sipedge/kamailio over $ROUNDS rounds ($RATE calls/s for $AMOUNT s, $WORKERS workers): $median"
 else

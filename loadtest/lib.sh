@@ -626,6 +626,11 @@ ratio() { # ratio A B -> A/B with 2 decimals, or "-" if either is not a number
         if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
 }
 
+median() { # median NUMBER... -> their median (the mean of the middle two for an even count)
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # lt_print_table TITLE KIND...: side by side; a ratio column when both
 # sipedge and kamailio were measured.
 lt_print_table() {
