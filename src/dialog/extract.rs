@@ -45,9 +45,10 @@ pub(super) fn nat_marked(entries: &[NameAddr<'_>]) -> bool {
     entries.iter().any(|e| e.uri.param(b"nat") == Some(Some(&b"yes"[..])))
 }
 
-/// Whether the Route set of an in-dialog request carries `nat=yes`.
-pub(super) fn route_nat_marked(msg: &Message<'_>) -> bool {
-    msg.route_set(HeaderName::Route).flatten().any(|e| e.uri.param(b"nat") == Some(Some(&b"yes"[..])))
+/// Whether the Route set of an in-dialog request, without its first
+/// `popped` entries, carries `nat=yes`.
+pub(super) fn route_nat_marked(msg: &Message<'_>, popped: usize) -> bool {
+    msg.route_set(HeaderName::Route).skip(popped).flatten().any(|e| e.uri.param(b"nat") == Some(Some(&b"yes"[..])))
 }
 
 /// Route set for requests to the caller: the INVITE's Record-Route in

@@ -40,12 +40,50 @@ impl Dialogs {
             // Kamailio dlg_onroute skips requests without To tag (CANCEL too).
             return if method == Method::Invite { self.initial_invite(msg, now) } else { Ok(Event::NotTracked) };
         }
+        self.in_dialog(msg, method, 0, now)
+    }
+
+    /// [`Dialogs::on_request`] for the copy of `msg` the proxy relays,
+    /// given `msg` as it arrived, so the copy need not be parsed: the copy
+    /// lacks `msg`'s first `popped` Route entries (loose routing) and may
+    /// differ in headers this reads only from requests that create a
+    /// dialog or refresh a target. `None` for those (INVITE, UPDATE, or
+    /// no To tag): they need the copy itself, through `on_request`.
+    pub fn on_relayed(
+        &mut self,
+        msg: &Message<'_>,
+        popped: usize,
+        now: Instant,
+    ) -> Option<Result<Event, MessageError>> {
+        let method = msg.method()?;
+        let tagged = match msg.to() {
+            Ok(to) => to.tag().is_some_and(|t| !t.is_empty()),
+            Err(e) => return Some(Err(e.into())),
+        };
+        if !tagged && method != Method::Invite {
+            return Some(Ok(Event::NotTracked));
+        }
+        if !tagged || is_target_refresh(method) {
+            return None;
+        }
+        Some(self.in_dialog(msg, method, popped, now))
+    }
+
+    /// `dlg_onroute`: a request with To tag, whose first `popped` Route
+    /// entries are not relayed.
+    fn in_dialog(
+        &mut self,
+        msg: &Message<'_>,
+        method: Method<'_>,
+        popped: usize,
+        now: Instant,
+    ) -> Result<Event, MessageError> {
         let key = DialogKey::of(msg)?;
         let Some((handle, direction)) = self.lookup(&key) else {
             return Ok(Event::NotTracked);
         };
         let cseq = msg.cseq()?.seq;
-        if extract::route_nat_marked(msg) {
+        if extract::route_nat_marked(msg, popped) {
             // Default script NATMANAGE: check_route_param("nat=yes").
             self.set_nat(handle);
         }

@@ -41,6 +41,20 @@ impl ClientTx {
         Ok((key, Self::start(request, invite, cfg, out)))
     }
 
+    /// As [`ClientTx::new`], for a caller that built the request and so
+    /// knows the branch it put in the top Via and the CSeq method: nothing
+    /// is parsed.
+    pub fn with_branch(
+        request: Packet,
+        branch: &[u8],
+        cseq_method: Method<'_>,
+        cfg: &TimerConfig,
+        out: &mut Actions,
+    ) -> Result<(TxKey, ClientTx), TxError> {
+        let invite = is_invite(cseq_method)?;
+        Ok((TxKey::client_for(branch, cseq_method), Self::start(request, invite, cfg, out)))
+    }
+
     fn start(request: Packet, invite: bool, cfg: &TimerConfig, out: &mut Actions) -> ClientTx {
         if invite {
             ClientTx::Invite(ClientInvite::start(request, cfg, out))
@@ -106,10 +120,16 @@ impl ClientTx {
 /// The key a request's responses will match, and whether it is an INVITE;
 /// an ACK starts no transaction (RFC 3261 §17.1.1.3).
 fn classify(msg: &Message<'_>) -> Result<(TxKey, bool), TxError> {
-    let invite = match msg.method().ok_or(TxError::WrongKind("request"))? {
-        Method::Invite => true,
-        Method::Ack => return Err(TxError::AckCreatesNoTransaction),
-        _ => false,
-    };
+    let invite = is_invite(msg.method().ok_or(TxError::WrongKind("request"))?)?;
     Ok((TxKey::client(msg)?, invite))
+}
+
+/// Whether a request of `method` starts an INVITE client transaction; an
+/// ACK starts none.
+fn is_invite(method: Method<'_>) -> Result<bool, TxError> {
+    match method {
+        Method::Invite => Ok(true),
+        Method::Ack => Err(TxError::AckCreatesNoTransaction),
+        _ => Ok(false),
+    }
 }

@@ -82,8 +82,8 @@ impl TxKey {
     }
 
     /// [`TxKey::client`] from parts the core already holds.
-    pub fn client_for(branch: &Branch, cseq_method: Method<'_>) -> TxKey {
-        client_key(branch.as_bytes(), cseq_method)
+    pub fn client_for(branch: &[u8], cseq_method: Method<'_>) -> TxKey {
+        client_key(branch, cseq_method)
     }
 
     /// Built by the RFC 2543 fallback rules (no magic cookie in the branch).

@@ -1,7 +1,7 @@
 //! Calls through the states, matching, forking and the counters.
 
 use super::*;
-use crate::dialog::{Change, Counters, Dialog, DialogKey, Direction, EndCause, MessageError, State};
+use crate::dialog::{Change, Counters, Dialog, DialogHandle, DialogKey, Direction, EndCause, MessageError, State};
 
 fn matched(change: Option<(State, State)>, dir: Direction, e: Event) {
     match e {
@@ -189,8 +189,9 @@ fn spirals_and_reused_call_ids() {
     assert_eq!((c.processed_dialogs, c.failed_dialogs, c.early_dialogs), (2, 1, 1));
 }
 
-#[test]
-fn in_dialog_requests_update_cseq_contact_and_nat() {
+/// A proxy that knows no address of its own, and a dialog answered (no
+/// ACK yet) with no `nat=yes` anywhere.
+fn answered_without_nat() -> (Harness, DialogHandle) {
     let mut cfg = config();
     cfg.myself = Myself::default();
     let mut h = Harness::with(cfg);
@@ -200,6 +201,12 @@ fn in_dialog_requests_update_cseq_contact_and_nat() {
     let ok = reply(200, CALL, Some("btag"), 5, "INVITE").replace(";nat=yes", "");
     h.rep(1.0, &ok);
     assert!(!h.dlg.get(handle).unwrap().core().nat);
+    (h, handle)
+}
+
+#[test]
+fn in_dialog_requests_update_cseq_contact_and_nat() {
+    let (mut h, handle) = answered_without_nat();
     // Without `myself` our own entry stays in the callee route set.
     assert_eq!(h.dlg.get(handle).unwrap().callee().unwrap().route_set.len(), 3);
     h.req(1.1, &in_dialog("ACK", true, "btag", 5, None));
@@ -238,4 +245,35 @@ fn malformed_and_untracked_messages() {
     assert_eq!(h.rep(0.0, &reply(200, CALL, Some("x"), 1, "OPTIONS")), Event::NotTracked);
     assert!(h.dlg.is_empty());
     assert_eq!(h.dlg.counters(), Counters::default());
+}
+
+#[test]
+fn relayed_requests_match_as_received_without_the_popped_routes() {
+    let (mut h, handle) = answered_without_nat();
+    let relayed = |h: &mut Harness, secs: f64, bytes: &str, popped: usize| {
+        let now = h.at(secs);
+        h.dlg.on_relayed(&Message::parse(bytes.as_bytes()).unwrap(), popped, now)
+    };
+    // Our Route (with nat=yes) was popped: as on_request of the copy,
+    // which no longer has it, the dialog is not marked NATed.
+    let ack = in_dialog("ACK", true, "btag", 5, None);
+    let confirmed = relayed(&mut h, 1.1, &ack, 1).expect("ACK reads no relayed-only header").unwrap();
+    matched(Some((State::ConfirmedNoAck, State::Confirmed)), Direction::Downstream, confirmed);
+    assert!(!h.dlg.get(handle).unwrap().core().nat);
+    // A nat=yes entry that is relayed counts.
+    let info = in_dialog("INFO", true, "btag", 6, None);
+    relayed(&mut h, 2.0, &info, 0).unwrap().unwrap();
+    assert!(h.dlg.get(handle).unwrap().core().nat);
+    assert_eq!(h.dlg.get(handle).unwrap().core().caller.cseq, 6);
+    // Target refreshes and requests without To tag need the copy itself.
+    for method in ["INVITE", "UPDATE"] {
+        assert_eq!(relayed(&mut h, 3.0, &in_dialog(method, true, "btag", 7, None), 1), None);
+    }
+    let untagged = in_dialog("INVITE", true, "btag", 8, None).replace(";tag=btag", "");
+    assert_eq!(relayed(&mut h, 3.0, &untagged, 1), None);
+    let options = in_dialog("OPTIONS", true, "btag", 9, None).replace(";tag=btag", "");
+    assert_eq!(relayed(&mut h, 3.0, &options, 1), Some(Ok(Event::NotTracked)));
+    let bye = in_dialog("BYE", false, "btag", 901, None);
+    let ended = relayed(&mut h, 4.0, &bye, 1).unwrap().unwrap();
+    matched(Some((State::Confirmed, State::Terminated)), Direction::Upstream, ended);
 }

@@ -24,7 +24,7 @@ use crate::dialog::{DialogConfig, Dialogs};
 use crate::ids::ListenerId;
 use crate::proxy::fork::ForkPlan;
 use crate::registrar::UnixMillis;
-use crate::sip::{Editor, Message};
+use crate::sip::{Editor, Message, Method};
 use crate::txn::{Action, Actions, ArmedTimers, ClientTx, Packet, ServerTx, TimerConfig, TxKey};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -116,6 +116,17 @@ struct ClientInfo {
     nat_b: bool,
 }
 
+/// What `start_client` is told of a request besides its bytes.
+#[derive(Clone, Copy)]
+enum Known<'a, 'm> {
+    /// Nothing: the bytes are parsed.
+    Nothing,
+    /// A view of the same bytes.
+    Parsed(&'a Message<'m>),
+    /// The branch this shard put in the top Via, and the CSeq method.
+    Branch(&'a [u8], Method<'m>),
+}
+
 impl Calls {
     pub fn new(
         now: Instant,
@@ -188,17 +199,13 @@ impl Engine {
 
     /// Starts a client transaction for `request` towards `info.peer`;
     /// `parsed` is a view of the same bytes when the caller has one.
-    fn start_client(
-        &mut self,
-        now: Instant,
-        request: Packet,
-        parsed: Option<&Message<'_>>,
-        info: ClientInfo,
-    ) -> Option<TxId> {
+    fn start_client(&mut self, now: Instant, request: Packet, known: Known<'_, '_>, info: ClientInfo) -> Option<TxId> {
         let mut actions = Actions::new();
-        let started = match parsed {
-            Some(msg) => ClientTx::with_parsed(request, msg, &self.calls.txcfg, &mut actions),
-            None => ClientTx::new(request, &self.calls.txcfg, &mut actions),
+        let cfg = &self.calls.txcfg;
+        let started = match known {
+            Known::Nothing => ClientTx::new(request, cfg, &mut actions),
+            Known::Parsed(msg) => ClientTx::with_parsed(request, msg, cfg, &mut actions),
+            Known::Branch(branch, method) => ClientTx::with_branch(request, branch, method, cfg, &mut actions),
         };
         let (key, tx) = match started {
             Ok(x) => x,
@@ -246,7 +253,7 @@ impl Engine {
                 Action::TimedOut => self.branch_final(now, cid, info, 408, None),
                 Action::SendCancel(p) => {
                     let cancel = ClientInfo { server: None, ..info };
-                    self.start_client(now, p, None, cancel);
+                    self.start_client(now, p, Known::Nothing, cancel);
                 }
                 Action::Terminated(t) => {
                     self.end_client(cid);
@@ -380,7 +387,7 @@ impl Engine {
                 upstream: Peer { local, addr: dst },
                 nat_b: false,
             };
-            sent += usize::from(self.start_client(now, Packet::from(bytes), None, info).is_some());
+            sent += usize::from(self.start_client(now, Packet::from(bytes), Known::Nothing, info).is_some());
         }
         sent > 0
     }

@@ -3,7 +3,7 @@
 //! requests in a dialog, CANCEL, and the ACKs of both kinds.
 
 use super::branch::{InitialBranch, dlguri, is_first_hop, mark_source};
-use super::{ClientInfo, Fork, Peer, ServerEntry, TxId};
+use super::{ClientInfo, Fork, Known, Peer, ServerEntry, TxId};
 use crate::dialog::{Event, Sockets};
 use crate::engine::{Datagram, Engine};
 use crate::nat::{DEFAULT_ALIAS_NAME, nat_uac_test, set_contact_alias};
@@ -205,7 +205,7 @@ impl Engine {
         let info =
             ClientInfo { peer: Peer { local: outbound, addr: dst }, server: Some(sid), upstream, nat_b: t.flags.nated };
         let packet = Packet::from(&bytes[..]);
-        let cid = self.start_client(now, packet, Some(fwd), info);
+        let cid = self.start_client(now, packet, Known::Parsed(fwd), info);
         self.recycle(bytes);
         if let Some(cid) = cid
             && let Some(fork) = self.calls.servers.get_mut(&sid).and_then(|e| e.fork.as_mut())
@@ -259,11 +259,15 @@ impl Engine {
             let (code, reason) = UNRESOLVABLE;
             return self.stateless_unless_ack(msg, d, code, reason);
         };
-        let parsed = Message::parse(&bytes);
-        let fwd = parsed.as_ref().ok();
-        if let Some(fwd) = fwd
-            && let Err(e) = self.calls.dialogs.on_request(fwd, now)
-        {
+        // The dialog reads the relayed copy; it is parsed only when the
+        // request as received cannot stand in for it.
+        let relayed = match route.strict {
+            false => self.calls.dialogs.on_relayed(msg, usize::from(route.removed), now),
+            true => None,
+        };
+        let tracked =
+            relayed.or_else(|| Message::parse(&bytes).ok().map(|fwd| self.calls.dialogs.on_request(&fwd, now)));
+        if let Some(Err(e)) = tracked {
             log::debug!("in-dialog request not matched: {e}");
         }
         let peer = Peer { local, addr: dst };
@@ -282,7 +286,11 @@ impl Engine {
         if let Some(e) = self.calls.servers.get_mut(&sid) {
             e.fork = Some(Fork { started: 1, dialog_fed: true, ..Fork::default() });
         }
-        let cid = self.start_client(now, packet, fwd, info);
+        let known = match msg.cseq() {
+            Ok(cseq) => Known::Branch(&branch, cseq.method),
+            Err(_) => Known::Nothing,
+        };
+        let cid = self.start_client(now, packet, known, info);
         self.recycle(bytes);
         match cid {
             Some(cid) => {

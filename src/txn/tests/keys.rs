@@ -88,7 +88,7 @@ fn client_key_is_branch_and_cseq_method() {
     let sent = client(&request("INVITE", "z9hG4bKpx1"));
     assert!(sent.is_client());
     assert_eq!(client(&response(180, "z9hG4bKpx1", "INVITE")), sent);
-    assert_eq!(TxKey::client_for(&Branch::new(b"z9hG4bKpx1"), Method::Invite), sent);
+    assert_eq!(TxKey::client_for(b"z9hG4bKpx1", Method::Invite), sent);
     assert_ne!(client(&response(200, "z9hG4bKpx1", "CANCEL")), sent, "the CANCEL shares the branch");
     assert_ne!(client(&response(180, "z9hG4bKpx2", "INVITE")), sent);
     // A client key never equals a server key built from the same message.
@@ -117,4 +117,23 @@ fn branch_newtype() {
     assert_eq!(branch.as_bytes(), b"z9hG4bKpx1");
     assert!(branch.is_rfc3261());
     assert!(!Branch::new(b"1").is_rfc3261());
+}
+
+#[test]
+fn a_client_started_from_its_branch_has_the_key_of_its_parsed_request() {
+    use crate::txn::{Actions, ClientTx, Packet, TimerConfig, TxError};
+    let cfg = TimerConfig::default();
+    for method in ["INVITE", "BYE"] {
+        let bytes = request(method, "z9hG4bKpx9");
+        let (mut a, mut b) = (Actions::new(), Actions::new());
+        let (parsed_key, parsed) = ClientTx::new(Packet::from(bytes.clone()), &cfg, &mut a).unwrap();
+        let method = Method::parse(method.as_bytes()).unwrap();
+        let (key, tx) = ClientTx::with_branch(Packet::from(bytes), b"z9hG4bKpx9", method, &cfg, &mut b).unwrap();
+        assert_eq!(key, parsed_key);
+        assert_eq!(tx.is_invite(), parsed.is_invite());
+        assert_eq!(a.drain().count(), b.drain().count(), "the same first actions");
+    }
+    let ack = request("ACK", "z9hG4bKpx9");
+    let started = ClientTx::with_branch(Packet::from(ack), b"z9hG4bKpx9", Method::Ack, &cfg, &mut Actions::new());
+    assert!(matches!(started, Err(TxError::AckCreatesNoTransaction)));
 }
