@@ -138,21 +138,34 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
 
     // Bind everything before starting shards, so a busy port fails start-up.
     let mut per_shard: Vec<Vec<socket2::Socket>> = (0..n).map(|_| Vec::new()).collect();
+    let mut senders: Vec<Vec<Option<socket2::Socket>>> = (0..n).map(|_| Vec::new()).collect();
     let steering = steering(cfg, &sharder);
     for l in &cfg.core.listen {
         let socks =
             socket::bind_shard_sockets(l.addr, n).map_err(|source| RuntimeError::Bind { addr: l.addr, source })?;
-        // Socket i of each group is shard i's: the order they joined it.
-        if let Some(s) = &steering
-            && let Err(e) = s.attach(&socks[0])
-        {
-            log::warn!("udp:{}: kernel steering not attached ({e}); datagrams are handed off instead", l.addr);
-        }
         let bound = socks[0].local_addr().ok().and_then(|a| a.as_socket()).unwrap_or(l.addr);
+        // Socket i of each group is shard i's: the order they joined it.
+        let steered = match &steering {
+            Some(s) => s.attach(&socks[0]).map_err(|e| {
+                log::warn!("udp:{}: kernel steering not attached ({e}); datagrams are handed off instead", l.addr);
+            }),
+            None => Err(()),
+        };
+        // Only a steered group may hold sockets nobody receives on: the
+        // program never picks them, the kernel's own hash would.
+        let sends = match steered {
+            Ok(()) => socket::bind_send_sockets(bound, n).unwrap_or_else(|e| {
+                log::warn!("udp:{bound}: no send-only sockets ({e}); shards send from their listen sockets");
+                Vec::new()
+            }),
+            Err(()) => Vec::new(),
+        };
         let adv = l.advertise.as_ref().map(|a| format!(" advertise {a}")).unwrap_or_default();
         log::info!("listening on udp:{bound}{adv} with {n} shards");
+        let mut sends = sends.into_iter();
         for (i, s) in socks.into_iter().enumerate() {
             per_shard[i].push(s);
+            senders[i].push(sends.next());
         }
     }
 
@@ -173,8 +186,11 @@ pub fn run(cfg: &Config, control: Option<std::net::SocketAddr>) -> Result<Stats,
     }
     let rings = per_shard
         .into_iter()
+        .zip(senders)
         .enumerate()
-        .map(|(shard, sockets)| ring::Ring::new(sockets).map_err(|source| RuntimeError::Ring { shard, source }))
+        .map(|(shard, (sockets, senders))| {
+            ring::Ring::with_senders(sockets, senders).map_err(|source| RuntimeError::Ring { shard, source })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let ring_fds: Vec<_> = rings.iter().map(ring::Ring::fd).collect();
     let mut handles = Vec::with_capacity(n);

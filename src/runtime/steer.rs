@@ -25,8 +25,10 @@
 //!   blanks, and hashes the value up to CR or LF;
 //! - hashes with `key_hash` (FNV-1a 32 with a per-process basis, then
 //!   murmur3's fmix32) and returns `hash % shards`; without a key it
-//!   returns an index past the group, which makes the kernel fall back to
-//!   its 4-tuple hash.
+//!   returns 0, shard 0's socket (as the kernel does for a datagram too
+//!   short for the first load). Not the kernel's 4-tuple hash: the group
+//!   also holds each shard's send-only socket (src/runtime/socket.rs),
+//!   which nobody receives on, and that hash could pick one.
 
 #![allow(unsafe_code)]
 
@@ -310,9 +312,9 @@ fn program(seed: u64, shards: u16) -> Vec<Insn> {
     a.op(0xbc, R0, R9, 0, 0);
     a.op(0x94, R0, R0, 0, i32::from(shards.max(1)));
     a.op(0x95, R0, R0, 0, 0);
-    // Not found: past the group, so the kernel hashes the 4-tuple.
+    // Not found: shard 0.
     a.bind(fallback);
-    a.mov_imm(R0, i32::MAX);
+    a.mov_imm(R0, 0);
     a.op(0x95, R0, R0, 0, 0);
     a.finish()
 }
@@ -505,7 +507,10 @@ mod tests {
         let first = crate::runtime::socket::bind_shard_sockets("127.0.0.1:0".parse().unwrap(), 2).unwrap();
         steering.attach(&first[0]).unwrap();
         let addr = first[0].local_addr().unwrap().as_socket().unwrap();
+        // The runtime's send-only sockets join the group after the shards'.
+        let senders = crate::runtime::socket::bind_send_sockets(addr, 2).unwrap();
         let socks: Vec<UdpSocket> = first.into_iter().map(UdpSocket::from).collect();
+        let senders: Vec<UdpSocket> = senders.into_iter().map(UdpSocket::from).collect();
         for s in &socks {
             s.set_nonblocking(false).unwrap();
             s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
@@ -539,15 +544,30 @@ mod tests {
             let (n, _) = socks[want].recv_from(&mut buf).unwrap_or_else(|e| panic!("{to}: {e}"));
             assert_eq!(&buf[..n], msg.as_bytes());
         }
-        // What the program cannot place still arrives, on some socket.
+        // What the program cannot place goes to shard 0, never to a
+        // send-only socket: keyless datagrams, a keepalive too short for
+        // the first load, and a REGISTER whose To it cannot read.
         let padding = format!("X-Pad: {}\r\n", "p".repeat(SCAN_TO as usize));
         let odd = ["To: <sip:%75ser@h>", "To: \"sip:x\" <sip:u@h>", "To: <sip:example.com>", &padding];
-        for (i, extra) in odd.iter().enumerate() {
-            let msg = format!("REGISTER sip:h SIP/2.0\r\n{extra}\r\nTo: <sip:late{i}@h>\r\nCall-ID: o{i}\r\n\r\n");
+        let mut unplaced: Vec<String> = odd
+            .iter()
+            .enumerate()
+            .map(|(i, extra)| {
+                format!("REGISTER sip:h SIP/2.0\r\n{extra}\r\nTo: <sip:late{i}@h>\r\nCall-ID: o{i}\r\n\r\n")
+            })
+            .collect();
+        unplaced.push("\r\n\r\n".into());
+        unplaced.extend((0..20).map(|i| format!("OPTIONS sip:h SIP/2.0\r\nX-No-Key: {i}\r\n\r\n")));
+        for msg in &unplaced {
             client.send_to(msg.as_bytes(), addr).unwrap();
             let mut buf = [0u8; 4096];
-            let got = socks.iter().find_map(|s| s.recv_from(&mut buf).ok());
-            assert_eq!(got.map(|(n, _)| n), Some(msg.len()), "{extra}");
+            let got = socks[0].recv_from(&mut buf).map(|(n, _)| n);
+            assert_eq!(got.ok(), Some(msg.len()), "{msg}");
+        }
+        for s in &senders {
+            s.set_nonblocking(true).unwrap();
+            let mut buf = [0u8; 4096];
+            assert!(s.recv_from(&mut buf).is_err(), "a send-only socket received a datagram");
         }
     }
 }

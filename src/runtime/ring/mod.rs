@@ -121,6 +121,9 @@ struct SendSlot {
 pub struct Ring {
     uring: IoUring,
     sockets: Vec<Socket>,
+    /// Per listener: the send-only socket datagrams go out from, when the
+    /// runtime bound one (src/runtime/socket.rs), else its listen socket.
+    senders: Vec<Option<Socket>>,
     /// Per listener: the `msghdr` of its multishot receive (only its name
     /// length is read: where the source address goes in each buffer).
     /// Never resized, so the kernel's pointers stay valid.
@@ -188,7 +191,14 @@ impl Ring {
     /// deferred task work where the kernel has it (6.1), so completions
     /// are processed only when the shard asks for them.
     pub fn new(sockets: Vec<Socket>) -> io::Result<Ring> {
+        Ring::with_senders(sockets, Vec::new())
+    }
+
+    /// As [`Ring::new`], sending from `senders[l]` for listener `l` where
+    /// it is given, bound to that listener's address.
+    pub fn with_senders(sockets: Vec<Socket>, mut senders: Vec<Option<Socket>>) -> io::Result<Ring> {
         check_kernel()?;
+        senders.resize_with(sockets.len(), || None);
         let uring = IoUring::builder()
             .setup_single_issuer()
             .setup_defer_taskrun()
@@ -209,6 +219,7 @@ impl Ring {
             armed: vec![false; sockets.len()],
             rearm_at: vec![None; sockets.len()],
             sockets,
+            senders,
             recv_hdr,
             bufs: ManuallyDrop::new(BufRing::new(BUFFERS, BUF_SIZE)),
             sends: Vec::new(),
@@ -262,7 +273,7 @@ impl Ring {
     /// the next `wait`; `Err` gives the payload back when it cannot be
     /// queued at all.
     pub fn send(&mut self, listener: usize, dst: SocketAddr, payload: Vec<u8>) -> Result<(), Vec<u8>> {
-        let Some(sock) = self.sockets.get(listener) else {
+        let Some(sock) = self.senders.get(listener).and_then(Option::as_ref).or(self.sockets.get(listener)) else {
             return Err(payload);
         };
         let fd = types::Fd(sock.as_raw_fd());

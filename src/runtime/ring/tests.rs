@@ -81,6 +81,33 @@ fn receives_on_every_listener_and_sends_from_the_one_named() {
 }
 
 #[test]
+fn sends_go_out_from_the_listeners_sender_when_it_has_one() {
+    let (a, a_addr) = listener();
+    let (b, b_addr) = listener();
+    // Its own port here, so the peer can tell which socket sent; the
+    // runtime binds senders to the listener's own address.
+    let (sender, sender_addr) = listener();
+    let mut ring = Ring::with_senders(vec![a, b], vec![Some(sender)]).unwrap();
+    ring.start().unwrap();
+    let p = peer();
+    let me = p.local_addr().unwrap();
+    ring.send(0, me, b"via-sender".to_vec()).unwrap();
+    ring.send(1, me, b"via-listener".to_vec()).unwrap();
+    ring.wait(Duration::from_millis(100), |_| {}).unwrap();
+    let mut buf = [0u8; 64];
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let (n, from) = p.recv_from(&mut buf).unwrap();
+        got.push((buf[..n].to_vec(), from));
+    }
+    got.sort();
+    assert_eq!(got, vec![(b"via-listener".to_vec(), b_addr), (b"via-sender".to_vec(), sender_addr)]);
+    // The listener still receives.
+    p.send_to(b"in", a_addr).unwrap();
+    assert_eq!(receive(&mut ring, 1), vec![(0, me, b"in".to_vec())]);
+}
+
+#[test]
 fn more_datagrams_than_buffers_all_arrive() {
     let (a, a_addr) = listener();
     // Room in the socket for the burst while the ring re-arms.
